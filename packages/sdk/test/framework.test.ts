@@ -255,16 +255,15 @@ test("path help gives the synopsis, the fields with their types, and the descrip
   assert.match(help, /## DESCRIPTION\n\nRoles say what a credential may do\./);
 });
 
-test("root help returns the backend's help and an OpenAPI document of every path", async () => {
+test("root help returns the backend's help and an OpenAPI document of every path, with request schemas inline", async () => {
   const tb = await setup();
   const res = await tb.backend.handleRequest(tb.makeRequest({ operation: "help", path: "", data: { requestResponsePrefix: "test" } }));
   assert.match(String(res?.data?.["help"]), /A test backend\./);
-  const doc = res?.data?.["openapi"] as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>>; required?: string[] }> } };
+  const doc = res?.data?.["openapi"] as { openapi: string; paths: Record<string, Record<string, unknown>> };
   assert.equal(doc.openapi, "3.0.2");
   assert.deepEqual(Object.keys(doc.paths).sort(), ["/boom", "/creds/{name}", "/roles/{name}"]);
-  const rolesPost = doc.paths["/roles/{name}"]?.["post"] as { requestBody: { content: Record<string, { schema: { $ref: string } }> } };
-  const ref = rolesPost.requestBody.content["application/json"]?.schema.$ref ?? "";
-  const schema = doc.components.schemas[ref.replace("#/components/schemas/", "")];
+  const rolesPost = doc.paths["/roles/{name}"]?.["post"] as { requestBody: { content: Record<string, { schema: { properties: Record<string, Record<string, unknown>>; required?: string[] } }> } };
+  const schema = rolesPost.requestBody.content["application/json"]?.schema;
   assert.deepEqual(schema?.properties["ttl"], { type: "string", format: "duration", description: "Lease TTL.", default: "1h" });
   assert.deepEqual(schema?.properties["kind"]?.["enum"], ["a", "b"]);
   assert.deepEqual(schema?.required, ["owner"]);

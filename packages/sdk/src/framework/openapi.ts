@@ -134,10 +134,15 @@ export function buildOpenApi(options: {
         const schemaName = `${opBase}Request`;
         const required = bodyFields.filter(([, f]) => f.required).map(([n]) => n);
         const properties = Object.fromEntries(bodyFields.map(([n, f]) => [n, propertyFor(f)]));
-        doc.components.schemas[schemaName] = { type: "object", properties, ...(required.length ? { required } : {}) };
+        const schema = { type: "object", properties, ...(required.length ? { required } : {}) };
+        doc.components.schemas[schemaName] = schema;
+        // Inline, not a $ref as the Go SDK writes it: the server decodes a
+        // plugin's document with mapstructure, and OASSchema's Ref field has
+        // no mapstructure tag, so a $ref arrives empty and the merged
+        // document loses every field of every external plugin's request.
         operation["requestBody"] = {
           required: true,
-          content: { [method === "patch" ? "application/merge-patch+json" : "application/json"]: { schema: { $ref: `#/components/schemas/${schemaName}` } } },
+          content: { [method === "patch" ? "application/merge-patch+json" : "application/json"]: { schema } },
         };
       }
       pathItem[method] = operation;

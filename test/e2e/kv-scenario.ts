@@ -124,6 +124,32 @@ export function kvScenario(kind: ServerKind, binary: string | undefined, skipRea
       assert.equal(read.data["alive"], "yes");
     });
 
+    test("a lease issued by the plugin renews through the server and then revokes, running the revoke handler", async () => {
+      const issued = JSON.parse(await server.cliOk(["read", "-format=json", "kv-a/leases/demo1"])) as { lease_id: string; lease_duration: number; renewable: boolean };
+      assert.match(issued.lease_id, /^kv-a\/leases\/demo1\//);
+      assert.equal(issued.lease_duration, 300);
+      assert.equal(issued.renewable, true);
+      const renewed = JSON.parse(await server.cliOk(["lease", "renew", "-format=json", "-increment=600", issued.lease_id])) as { lease_duration: number };
+      assert.equal(renewed.lease_duration, 600);
+      // Revocation is queued by the server and runs shortly after.
+      await server.cliOk(["lease", "revoke", issued.lease_id]);
+      const keys = await waitFor("the revoke handler", async () => (await server.http("LIST", "kv-a/revocations/")).body.data?.["keys"]);
+      assert.deepEqual(keys, ["demo1"]);
+    });
+
+    test("the server's rollback tick rolls back a write-ahead log entry", { timeout: 120_000 }, async () => {
+      await server.cliOk(["write", "kv-a/wal-demo/crashed-step", "x=1"]);
+      // The server ticks once a minute per mount.
+      await waitFor(
+        "the rollback tick",
+        async () => {
+          const res = await server.http("LIST", "kv-a/rolled-back/");
+          return (res.body.data?.["keys"] as string[] | undefined)?.includes("crashed-step") ? true : undefined;
+        },
+        90_000,
+      );
+    });
+
     test("the AI engine mounts and answers path-help", async () => {
       await server.cliOk(["secrets", "enable", "-path=ai", "vault-plugin-secrets-ai"]);
       const out = await server.cliOk(["path-help", "ai/"]);

@@ -211,6 +211,15 @@ test("renew is routed by secret type and keeps the secret type in the renewed le
   assert.equal(renewed?.secret?.internalData["secret_type"], "token");
 });
 
+test("renew carries the internal data stored at issue time into the renewed lease", async () => {
+  const tb = await setup();
+  const issued = (await tb.read("creds/x"))!;
+  const renewed = (await tb.renew(issued, 90))!;
+  assert.equal(renewed.secret?.internalData["id"], "id-x");
+  await tb.revoke(renewed);
+  assert.deepEqual(state(tb).revoked, [{ id: "id-x" }]);
+});
+
 test("a lease of a secret type the backend does not know is refused", async () => {
   const tb = await setup();
   const req = tb.makeRequest({ operation: "revoke", path: "", secret: { leaseId: "", internalData: { secret_type: "other" }, leaseOptions: { ttl: 0, maxTtl: 0, renewable: false, increment: 0, issueTime: new Date() } } });

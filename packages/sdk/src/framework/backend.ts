@@ -163,7 +163,10 @@ export class Backend<S> implements LogicalBackend {
     if (!secretType.renew) throw unsupportedOperation();
     const res = await secretType.renew(ctx);
     if (res?.secret) {
-      res.secret.internalData = { ...res.secret.internalData, [SECRET_TYPE_KEY]: secretType.type };
+      // The server replaces the lease's stored secret with the renewed one,
+      // so what was stored at issue time must be carried over, or the next
+      // renew and the revoke would lose it.
+      res.secret.internalData = { ...request.secret?.internalData, ...res.secret.internalData, [SECRET_TYPE_KEY]: secretType.type };
       res.secret.leaseOptions.issueTime ??= request.secret?.leaseOptions.issueTime;
     }
     return res;

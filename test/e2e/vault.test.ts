@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { kvScenario } from "./kv-scenario.ts";
+import { kvScenario, orphanScenario } from "./kv-scenario.ts";
 
 const binary = process.env["VAULT_BINARY"];
 kvScenario(
@@ -7,3 +7,4 @@ kvScenario(
   binary && existsSync(binary) ? binary : undefined,
   "VAULT_BINARY is not set: scripts/get-vault.sh builds HashiCorp Vault from the Go module proxy and the test script sets it",
 );
+orphanScenario("vault", binary && existsSync(binary) ? binary : undefined, "VAULT_BINARY is not set");

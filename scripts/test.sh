@@ -37,9 +37,9 @@ golog=$(mktemp)
 go_status=${PIPESTATUS[0]}
 
 num() { grep -E "^ℹ $1 [0-9]+" "$log" | tail -n 1 | awk '{print $3}'; }
-passed=$(( $(num pass || echo 0) + $(grep -cE '^\s*--- PASS' "$golog") ))
-failed=$(( $(num fail || echo 0) + $(grep -cE '^\s*--- FAIL' "$golog") ))
-skipped=$(( $(num skipped || echo 0) + $(grep -cE '^\s*--- SKIP' "$golog") ))
+passed=$(( $(num pass || echo 0) + $(grep -E '^\s*--- PASS' "$golog" | grep -c /) ))
+failed=$(( $(num fail || echo 0) + $(grep -E '^\s*--- FAIL' "$golog" | grep -c /) ))
+skipped=$(( $(num skipped || echo 0) + $(grep -E '^\s*--- SKIP' "$golog" | grep -c /) ))
 echo
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$node_status" -ne 0 ] || [ "$go_status" -ne 0 ] || [ "$failed" -ne 0 ]; then

@@ -1,6 +1,6 @@
 module vault-plugin-secrets-ai/test/conformance
 
-go 1.26.8
+go 1.25.7
 
 require (
 	github.com/hashicorp/go-hclog v1.6.3

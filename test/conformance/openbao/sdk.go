@@ -9,6 +9,7 @@ package openbao
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-uuid"
@@ -32,7 +33,6 @@ var SDK suite.SDK = openbaoSDK{}
 type openbaoSDK struct{}
 
 func (openbaoSDK) Name() string               { return "openbao-sdk" }
-func (openbaoSDK) VersionString() string      { return ServerVersion }
 func (openbaoSDK) MultiplexingCtxKey() string { return pluginutil.MultiplexingCtxKey }
 
 // sysView is what the catalog passes as the runner wrapper
@@ -41,8 +41,8 @@ func (openbaoSDK) MultiplexingCtxKey() string { return pluginutil.MultiplexingCt
 func sysView() logical.StaticSystemView {
 	return logical.StaticSystemView{
 		VersionString:      ServerVersion,
-		DefaultLeaseTTLVal: 768 * 60 * 60 * 1e9,
-		MaxLeaseTTLVal:     768 * 60 * 60 * 1e9,
+		DefaultLeaseTTLVal: 768 * time.Hour,
+		MaxLeaseTTLVal:     768 * time.Hour,
 		PluginEnvironment:  &logical.PluginEnvironment{VaultVersion: ServerVersion},
 	}
 }

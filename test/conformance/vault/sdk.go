@@ -8,6 +8,7 @@ package vault
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-uuid"
@@ -30,7 +31,6 @@ var SDK suite.SDK = vaultSDK{}
 type vaultSDK struct{}
 
 func (vaultSDK) Name() string               { return "vault-sdk" }
-func (vaultSDK) VersionString() string      { return ServerVersion }
 func (vaultSDK) MultiplexingCtxKey() string { return pluginutil.MultiplexingCtxKey }
 
 // sysView is what Vault's catalog passes as the runner wrapper
@@ -39,8 +39,8 @@ func (vaultSDK) MultiplexingCtxKey() string { return pluginutil.MultiplexingCtxK
 func sysView() logical.StaticSystemView {
 	return logical.StaticSystemView{
 		VersionString:      ServerVersion,
-		DefaultLeaseTTLVal: 768 * 60 * 60 * 1e9,
-		MaxLeaseTTLVal:     768 * 60 * 60 * 1e9,
+		DefaultLeaseTTLVal: 768 * time.Hour,
+		MaxLeaseTTLVal:     768 * time.Hour,
 		PluginEnvironment:  &logical.PluginEnvironment{VaultVersion: ServerVersion},
 	}
 }

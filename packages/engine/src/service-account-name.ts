@@ -45,7 +45,23 @@ export function renderServiceAccountName(template: string, inputs: NameInputs): 
   return name;
 }
 
-/** Renders the template once with sample values, so a broken template fails the role write. */
+const TEMPLATE_FIELDS = new Set(["RoleName", "RandomSuffix", "ProjectName", "DisplayName"]);
+
+/**
+ * Compiles the template, refuses fields it cannot have (Go would print
+ * "<no value>" into the name), and renders it once with sample values, so a
+ * broken template fails the role write rather than an issuance.
+ */
 export function checkServiceAccountTemplate(template: string): void {
+  let fields: readonly string[];
+  try {
+    fields = compileUsernameTemplate(template).fields;
+  } catch (err) {
+    throw invalidRequest(`service_account_name_template: ${(err as Error).message}`);
+  }
+  const unknown = fields.filter((f) => !TEMPLATE_FIELDS.has(f));
+  if (unknown.length > 0) {
+    throw invalidRequest(`service_account_name_template uses unknown field(s) ${unknown.map((f) => "." + f).join(", ")}; available: .RoleName, .RandomSuffix, .ProjectName, .DisplayName`);
+  }
   renderServiceAccountName(template, { roleName: "role", projectName: "project", displayName: "token" });
 }

@@ -95,6 +95,7 @@ test("a bad name template is rejected when the role is written", async () => {
   try {
     await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_name_template: "vault-{{.RoleName" }), /service_account_name_template/);
     await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_name_template: "{{ nosuchfunc .RoleName }}" }), /service_account_name_template/);
+    await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_name_template: "vault-{{.Rolename}}" }), /unknown field\(s\) \.Rolename/);
   } finally {
     await h.close();
   }

@@ -72,9 +72,14 @@ export class DevServer {
         `-dev-plugin-dir=${server.pluginDir}`,
         `-log-level=${options.logLevel ?? "debug"}`,
       ],
-      { env, stdio: ["ignore", "pipe", "pipe"], detached: false },
+      // Its own process group: a Ctrl-C in the terminal reaches only us, so
+      // we can still revoke leases through the server before stopping it.
+      { env, stdio: ["ignore", "pipe", "pipe"], detached: true },
     );
     server.child = child;
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    child.once("exit", () => process.removeListener("exit", killOnExit));
     const append = (d: Buffer) => (server.logText += d.toString());
     child.stdout!.on("data", append);
     child.stderr!.on("data", append);

@@ -25,7 +25,7 @@ export VAULT_BINARY
 log=$(mktemp)
 step "Node tests: units, plugin process, end to end on OpenBao and Vault"
 $NODE --test --test-reporter=spec \
-  'packages/*/test/**/*.test.ts' 'examples/*/test/**/*.test.ts' 'test/runtime/*.test.ts' 'test/e2e/*.test.ts' 2>&1 | tee "$log"
+  'packages/*/test/**/*.test.ts' 'tools/emulators/test/*.test.ts' 'test/runtime/*.test.ts' 'test/e2e/*.test.ts' 2>&1 | tee "$log"
 node_status=${PIPESTATUS[0]}
 
 step "Go conformance harness (Vault SDK and OpenBao SDK plugin clients)"

@@ -17,10 +17,11 @@ const STARTS = Number(process.env["BENCH_STARTS"] ?? 20);
 const READS = Number(process.env["BENCH_READS"] ?? 2000);
 
 function goPlugin(name: string): string {
-  const out = execFileSync("bash", [join(root, "scripts", "get-go-plugins.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  const path = out.split("\n").find((l) => l.trim().endsWith(`/${name}`));
-  if (!path) throw new Error(`scripts/get-go-plugins.sh did not report ${name}`);
-  return path.trim();
+  // The script builds the pinned Go plugin once and prints its directory last.
+  const out = execFileSync("bash", [join(root, "scripts", "get-go-plugins.sh"), name], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const dir = out.trim().split("\n").at(-1)?.trim();
+  if (!dir) throw new Error("scripts/get-go-plugins.sh printed no directory");
+  return join(dir, name);
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;

@@ -119,7 +119,11 @@ export class DevServer {
 
   async cliOk(args: string[], env: Record<string, string> = {}): Promise<string> {
     const r = await this.cli(args, env);
-    if (r.code !== 0) throw new Error(`${basename(this.binary)} ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+    if (r.code !== 0) {
+      // Arguments may carry credentials (key=value writes): show their names only.
+      const shown = args.map((a) => a.replace(/^([\w-]+)=.*$/, "$1=…"));
+      throw new Error(`${basename(this.binary)} ${shown.join(" ")} failed (${r.code}): ${r.stderr}`);
+    }
     return r.stdout;
   }
 

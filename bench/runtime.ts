@@ -34,13 +34,27 @@ async function timeToHandshake(path: string): Promise<number[]> {
   for (let i = 0; i < STARTS; i++) {
     const started = process.hrtime.bigint();
     const child = spawn(path, [], {
-      env: { PATH: process.env["PATH"] ?? "", VAULT_BACKEND_PLUGIN: "6669da05-b1c8-4f49-97d9-c8e5bed98e20", PLUGIN_PROTOCOL_VERSIONS: "5", PLUGIN_CLIENT_CERT: host.certPem },
-      stdio: ["ignore", "pipe", "ignore"],
+      // What the server sets for a v5 launch; a Go plugin without the
+      // AutoMTLS flag falls back to the legacy unwrap-token flow.
+      env: {
+        PATH: process.env["PATH"] ?? "",
+        VAULT_BACKEND_PLUGIN: "6669da05-b1c8-4f49-97d9-c8e5bed98e20",
+        PLUGIN_PROTOCOL_VERSIONS: "5",
+        PLUGIN_CLIENT_CERT: host.certPem,
+        VAULT_PLUGIN_AUTOMTLS_ENABLED: "true",
+        VAULT_VERSION: "1.21.4",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    await once(createInterface({ input: child.stdout! }), "line");
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = once(child, "exit").then(() => {
+      throw new Error(`${path} exited before its handshake: ${stderr.slice(0, 500)}`);
+    });
+    await Promise.race([once(createInterface({ input: child.stdout! }), "line"), exited]);
     times.push(Number(process.hrtime.bigint() - started) / 1e6);
     child.kill("SIGKILL");
-    await once(child, "exit");
+    await exited.catch(() => undefined);
   }
   return times.sort((a, b) => a - b);
 }

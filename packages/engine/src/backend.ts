@@ -5,6 +5,8 @@ import { pathConfigRotate } from "./path-config-rotate.ts";
 import { pathCreds } from "./path-creds.ts";
 import { pathMetrics } from "./path-metrics.ts";
 import { pathRoles, pathRolesList } from "./path-roles.ts";
+import { pathSweep } from "./path-sweep.ts";
+import { sweepDue, sweepOrphans } from "./sweeper.ts";
 import { deletePendingAdminKeys, rotateAdminKey, rotationDue } from "./rotation.ts";
 import { walRollback } from "./rollback.ts";
 import { openAIKeySecret } from "./secret-openai-key.ts";
@@ -18,9 +20,9 @@ export const engineDefinition: BackendDefinition<EngineState> = {
     "Mints dynamic, scoped, budgeted, lease-bound API keys for AI providers (OpenAI, LiteLLM, OpenRouter).\n" +
     "Each key lives exactly as long as its lease: revoking or expiring the lease deletes the key at the provider.",
   version: VERSION,
-  paths: [pathConfigRotate, pathConfig, pathRolesList, pathRoles, pathCreds, pathMetrics],
+  paths: [pathConfigRotate, pathConfig, pathRolesList, pathRoles, pathCreds, pathMetrics, pathSweep],
   secrets: [openAIKeySecret],
-  specialPaths: { root: ["metrics"], sealWrapStorage: ["config"], localStorage: [] },
+  specialPaths: { root: ["metrics", "sweep"], sealWrapStorage: ["config"], localStorage: [] },
   walRollback,
   periodic: async (backend, request) => {
     const config = await readConfig(request.storage);
@@ -30,6 +32,7 @@ export const engineDefinition: BackendDefinition<EngineState> = {
       backend.logger.info("scheduled admin API key rotation starting");
       await rotateAdminKey(backend, request.storage);
     }
+    if (await sweepDue(request.storage)) await sweepOrphans(backend, request.storage);
   },
   invalidate: (backend, key) => {
     if (key === CONFIG_KEY) forgetConnections(backend.state);

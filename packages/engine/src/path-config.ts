@@ -47,6 +47,7 @@ export const pathConfig: PathDefinition<EngineBackend> = {
     rotation_window: { type: "duration", description: "How late a scheduled rotation may still run; needs rotation_schedule." },
     disable_automated_rotation: { type: "bool", default: false, description: "Stop scheduled rotation without clearing its settings." },
     max_concurrency: { type: "int", default: DEFAULT_MAX_CONCURRENCY, description: "Provider requests in flight at once for this mount's connection." },
+    delete_orphaned_accounts: { type: "bool", default: false, description: "Let the sweeper delete service accounts with a role's name prefix that no lease holds." },
   },
   existenceCheck: async ({ request }) => (await request.storage.get(CONFIG_KEY)) !== undefined,
   operations: {
@@ -65,6 +66,7 @@ export const pathConfig: PathDefinition<EngineBackend> = {
           rotation_window: config.rotation_window,
           disable_automated_rotation: config.disable_automated_rotation,
           max_concurrency: config.max_concurrency,
+          delete_orphaned_accounts: config.delete_orphaned_accounts ?? false,
         };
         if (config.last_rotated_time) data["last_rotated"] = config.last_rotated_time;
         if (config.pending_admin_key_deletions.length > 0) data["pending_admin_key_deletions"] = [...config.pending_admin_key_deletions];
@@ -103,6 +105,7 @@ async function writeConfigHandler({ request, fields, backend }: HandlerContext<E
     last_rotated_time: existing?.last_rotated_time ?? "",
     pending_admin_key_deletions: existing?.pending_admin_key_deletions ?? [],
     max_concurrency: pick("max_concurrency", existing?.max_concurrency, DEFAULT_MAX_CONCURRENCY),
+    delete_orphaned_accounts: pick("delete_orphaned_accounts", existing?.delete_orphaned_accounts, false),
   };
   for (const name of ["admin_api_key", "admin_api_key_id", "organization_id"] as const) {
     if (!config[name]) throw invalidRequest(`missing required field "${name}"`);

@@ -7,7 +7,7 @@ import { describeProviderFailure } from "./path-config.ts";
 import { openAIKeySecret } from "./secret-openai-key.ts";
 import { renderServiceAccountName } from "./service-account-name.ts";
 import { connection, type EngineBackend } from "./state.ts";
-import { readRole } from "./storage.ts";
+import { forgetIssuedAccount, readRole, recordIssuedAccount } from "./storage.ts";
 import { formatDuration } from "@vault-plugin-ai/sdk";
 
 export const WAL_SERVICE_ACCOUNT = "openai-service-account";
@@ -56,11 +56,14 @@ export const pathCreds: PathDefinition<EngineBackend> = {
           throw describeProviderFailure(err, "the key was not issued");
         }
         try {
+          await recordIssuedAccount(request.storage, account.id, { project_id: role.project_id, role: roleName, name: account.name });
           await deleteWal(request.storage, walId);
         } catch (err) {
-          // Without the WAL entry gone, a later rollback would delete this
-          // account under a live lease; better to give it up now.
+          // Without the record, the sweeper would take this account for an
+          // orphan; without the WAL entry gone, a later rollback would delete
+          // it under a live lease. Better to give it up now.
           await client.deleteServiceAccount(role.project_id, account.id).catch(() => undefined);
+          await forgetIssuedAccount(request.storage, account.id).catch(() => undefined);
           throw err;
         }
         backend.state.metrics.inc("ai_secrets_keys_issued_total", "Keys issued.", { provider: "openai", role: roleName });

@@ -3,7 +3,7 @@
 // migration. Internal data holds ids only, never the key.
 import { calculateTtl, type SecretType } from "@vault-plugin-ai/sdk";
 import { connection, type EngineBackend } from "./state.ts";
-import { readRole } from "./storage.ts";
+import { forgetIssuedAccount, readRole } from "./storage.ts";
 
 export const OPENAI_SECRET_TYPE = "openai_api_key";
 
@@ -36,6 +36,7 @@ export const openAIKeySecret: SecretType<EngineBackend> = {
     }
     const { client } = await connection(backend, request.storage);
     const outcome = await client.deleteServiceAccount(projectId, serviceAccountId);
+    await forgetIssuedAccount(request.storage, serviceAccountId);
     backend.state.metrics.inc("ai_secrets_leases_revoked_total", "Leases revoked (the key deleted at the provider).", { provider: "openai", role: roleName, outcome });
     backend.logger.info("revoked OpenAI service account", { project_id: projectId, service_account_id: serviceAccountId, outcome });
     return undefined;

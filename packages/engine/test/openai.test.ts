@@ -355,3 +355,63 @@ test("metrics report issued and revoked keys and provider latency in the Prometh
     await h.close();
   }
 });
+
+test("the sweeper reports and deletes a role-prefixed account that no lease holds, and leaves leased ones alone", async () => {
+  const { sweepOrphans } = await import("../src/sweeper.ts");
+  const h = await openAIHarness({ config: { delete_orphaned_accounts: true } });
+  try {
+    const backend = h.tb.backend as Parameters<typeof sweepOrphans>[0];
+    await sweepOrphans(backend, h.tb.storage, new Date(Date.now() - 3600_000));
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    const leased = (await h.tb.read("creds/r"))!;
+    const res = await fetch(`${h.em.baseUrl}/organization/projects/${h.em.projects[0]!.id}/service_accounts`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${h.em.adminKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "vault-r-orphan01" }),
+    });
+    const orphan = (await res.json()) as { id: string };
+    await fetch(`${h.em.baseUrl}/organization/projects/${h.em.projects[0]!.id}/service_accounts`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${h.em.adminKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "made-by-hand" }),
+    });
+    const report = await sweepOrphans(backend, h.tb.storage, new Date(Date.now() + 3600_000));
+    assert.deepEqual(report.orphans.map((o) => [o.service_account_id, o.deleted]), [[orphan.id, true]]);
+    const left = serviceAccounts(h.em).map((a) => a.name).sort();
+    assert.deepEqual(left, ["made-by-hand", String(leased.data?.["service_account"])].sort());
+    assert.deepEqual((await h.tb.read("sweep"))?.data?.["orphans"], report.orphans);
+  } finally {
+    await h.close();
+  }
+});
+
+test("the sweeper only reports orphans when deletion is not enabled, and ignores accounts younger than its grace period", async () => {
+  const { sweepOrphans } = await import("../src/sweeper.ts");
+  const h = await openAIHarness();
+  try {
+    const backend = h.tb.backend as Parameters<typeof sweepOrphans>[0];
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    const leased = (await h.tb.read("creds/r"))!;
+    await h.tb.storage.delete(`issued/${String(leased.data?.["service_account_id"])}`);
+    assert.deepEqual((await sweepOrphans(backend, h.tb.storage)).orphans, [], "too young to judge");
+    const report = await sweepOrphans(backend, h.tb.storage, new Date(Date.now() + 3600_000));
+    assert.equal(report.orphans.length, 1);
+    assert.equal(report.orphans[0]!.deleted, false);
+    assert.equal(serviceAccounts(h.em).length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test("revoking a lease removes its issued-account record", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    const res = (await h.tb.read("creds/r"))!;
+    assert.deepEqual(await h.tb.storage.list("issued/"), [String(res.data?.["service_account_id"])]);
+    await h.tb.revoke(res);
+    assert.deepEqual(await h.tb.storage.list("issued/"), []);
+  } finally {
+    await h.close();
+  }
+});

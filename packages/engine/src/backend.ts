@@ -10,8 +10,12 @@ import { sweepDue, sweepOrphans } from "./sweeper.ts";
 import { deletePendingAdminKeys, rotateAdminKey, rotationDue } from "./rotation.ts";
 import { walRollback } from "./rollback.ts";
 import { openAIKeySecret } from "./secret-openai-key.ts";
+import { litellmKeySecret } from "./secret-litellm-key.ts";
+import { openrouterKeySecret } from "./secret-openrouter-key.ts";
+import { pathConnectionRotate, pathConnections, pathConnectionsList } from "./path-connections.ts";
+import { pathSpend } from "./path-spend.ts";
 import { type EngineState, forgetConnections, newEngineState } from "./state.ts";
-import { CONFIG_KEY, readConfig } from "./storage.ts";
+import { CONFIG_KEY, CONNECTION_PREFIX, DEFAULT_CONNECTION, readConfig, readConnection } from "./storage.ts";
 
 export const VERSION = "v0.1.0";
 
@@ -20,22 +24,29 @@ export const engineDefinition: BackendDefinition<EngineState> = {
     "Mints dynamic, scoped, budgeted, lease-bound API keys for AI providers (OpenAI, LiteLLM, OpenRouter).\n" +
     "Each key lives exactly as long as its lease: revoking or expiring the lease deletes the key at the provider.",
   version: VERSION,
-  paths: [pathConfigRotate, pathConfig, pathRolesList, pathRoles, pathCreds, pathMetrics, pathSweep],
-  secrets: [openAIKeySecret],
-  specialPaths: { root: ["metrics", "sweep"], sealWrapStorage: ["config"], localStorage: [] },
+  paths: [pathConfigRotate, pathConfig, pathConnectionRotate, pathConnectionsList, pathConnections, pathRolesList, pathRoles, pathCreds, pathMetrics, pathSweep, pathSpend],
+  secrets: [openAIKeySecret, litellmKeySecret, openrouterKeySecret],
+  specialPaths: { root: ["metrics", "sweep", "spend"], sealWrapStorage: ["config"], localStorage: [] },
   walRollback,
   periodic: async (backend, request) => {
+    // Every OpenAI connection: retry deletions of replaced admin keys, and
+    // rotate on schedule. Then the sweeper, for the default connection's roles.
     const config = await readConfig(request.storage);
-    if (!config) return;
-    await deletePendingAdminKeys(backend, request.storage);
-    if (rotationDue(config, new Date())) {
-      backend.logger.info("scheduled admin API key rotation starting");
-      await rotateAdminKey(backend, request.storage);
+    const names = [DEFAULT_CONNECTION, ...(await request.storage.list(CONNECTION_PREFIX)).filter((k) => !k.endsWith("/"))];
+    for (const name of names) {
+      const c = name === DEFAULT_CONNECTION ? config : await readConnection(request.storage, name);
+      if (c?.provider !== "openai") continue;
+      await deletePendingAdminKeys(backend, request.storage, name);
+      if (rotationDue(c, new Date())) {
+        backend.logger.info("scheduled admin API key rotation starting", { connection: name });
+        await rotateAdminKey(backend, request.storage, name);
+      }
     }
-    if (await sweepDue(request.storage)) await sweepOrphans(backend, request.storage);
+    if (config?.provider === "openai" && (await sweepDue(request.storage))) await sweepOrphans(backend, request.storage);
   },
   invalidate: (backend, key) => {
-    if (key === CONFIG_KEY) forgetConnections(backend.state);
+    if (key === CONFIG_KEY) forgetConnections(backend.state, DEFAULT_CONNECTION);
+    else if (key.startsWith(CONNECTION_PREFIX)) forgetConnections(backend.state, key.slice(CONNECTION_PREFIX.length));
   },
 };
 

@@ -1,20 +1,35 @@
-// creds/<name>: issue a key. A WAL entry naming the service account is
-// written before the provider is called and removed once the lease is
-// formed, so an answer lost on the way (or a crash) leaves something the
-// rollback can find by name and delete.
-import { deleteWal, invalidRequest, putWal, secretResponse, type PathDefinition } from "@vault-plugin-ai/sdk";
-import { describeProviderFailure } from "./path-config.ts";
-import { openAIKeySecret } from "./secret-openai-key.ts";
-import { renderServiceAccountName } from "./service-account-name.ts";
-import { connection, type EngineBackend } from "./state.ts";
-import { forgetIssuedAccount, readRole, recordIssuedAccount } from "./storage.ts";
-import { formatDuration } from "@vault-plugin-ai/sdk";
+// creds/<name>: issue a key from a role, through the role's connection and
+// provider. The key lives exactly as long as its lease.
+import { formatDuration, invalidRequest, type HandlerContext, type PathDefinition, type Response } from "@vault-plugin-ai/sdk";
+import { issueLiteLLMKey } from "./issue-litellm.ts";
+import { issueOpenAIKey } from "./issue-openai.ts";
+import { issueOpenRouterKey } from "./issue-openrouter.ts";
+import type { EngineBackend } from "./state.ts";
+import { readRole } from "./storage.ts";
 
-export const WAL_SERVICE_ACCOUNT = "openai-service-account";
-
-export interface ServiceAccountWal {
-  project_id: string;
-  name: string;
+async function issue({ request, fields, backend }: HandlerContext<EngineBackend>): Promise<Response> {
+  const roleName = fields.string("name");
+  const role = await readRole(request.storage, roleName);
+  if (!role) throw invalidRequest(`role "${roleName}" does not exist`);
+  const warnings: string[] = [];
+  let ttl = role.ttl;
+  const requested = fields.getOk<number>("ttl");
+  if (requested !== undefined) {
+    if (requested < 0) throw invalidRequest('"ttl" must not be negative');
+    if (requested > 0) ttl = requested;
+  }
+  if (role.max_ttl > 0 && ttl > role.max_ttl) {
+    warnings.push(`ttl of ${formatDuration(ttl)} exceeds the role's max_ttl of ${formatDuration(role.max_ttl)}; capped to ${formatDuration(role.max_ttl)}`);
+    ttl = role.max_ttl;
+  }
+  switch (role.provider) {
+    case "openai":
+      return issueOpenAIKey(backend, request, roleName, role, ttl, warnings);
+    case "litellm":
+      return issueLiteLLMKey(backend, request, roleName, role, ttl, warnings);
+    case "openrouter":
+      return issueOpenRouterKey(backend, request, roleName, role, ttl, warnings);
+  }
 }
 
 export const pathCreds: PathDefinition<EngineBackend> = {
@@ -24,65 +39,11 @@ export const pathCreds: PathDefinition<EngineBackend> = {
     ttl: { type: "duration", description: "Lease TTL for this key; capped at the role's max_ttl." },
   },
   operations: {
-    read: {
-      summary: "Issue an API key from a role.",
-      handler: async ({ request, fields, backend }) => {
-        const roleName = fields.string("name");
-        const role = await readRole(request.storage, roleName);
-        if (!role) throw invalidRequest(`role "${roleName}" does not exist`);
-        const warnings: string[] = [];
-        let ttl = role.ttl;
-        const requested = fields.getOk<number>("ttl");
-        if (requested !== undefined) {
-          if (requested < 0) throw invalidRequest('"ttl" must not be negative');
-          if (requested > 0) ttl = requested;
-        }
-        if (role.max_ttl > 0 && ttl > role.max_ttl) {
-          warnings.push(`ttl of ${formatDuration(ttl)} exceeds the role's max_ttl of ${formatDuration(role.max_ttl)}; capped to ${formatDuration(role.max_ttl)}`);
-          ttl = role.max_ttl;
-        }
-        const name = renderServiceAccountName(role.service_account_name_template, {
-          roleName,
-          projectName: role.project_name,
-          displayName: request.displayName,
-        });
-        const { client } = await connection(backend, request.storage);
-        const walId = await putWal(request.storage, WAL_SERVICE_ACCOUNT, { project_id: role.project_id, name } satisfies ServiceAccountWal);
-        let account;
-        try {
-          account = await client.createServiceAccount(role.project_id, name);
-        } catch (err) {
-          backend.state.metrics.inc("ai_secrets_issue_failures_total", "Key issuances that failed.", { provider: "openai", role: roleName });
-          throw describeProviderFailure(err, "the key was not issued");
-        }
-        try {
-          await recordIssuedAccount(request.storage, account.id, { project_id: role.project_id, role: roleName, name: account.name });
-          await deleteWal(request.storage, walId);
-        } catch (err) {
-          // Without the record, the sweeper would take this account for an
-          // orphan; without the WAL entry gone, a later rollback would delete
-          // it under a live lease. Better to give it up now.
-          await client.deleteServiceAccount(role.project_id, account.id).catch(() => undefined);
-          await forgetIssuedAccount(request.storage, account.id).catch(() => undefined);
-          throw err;
-        }
-        backend.state.metrics.inc("ai_secrets_keys_issued_total", "Keys issued.", { provider: "openai", role: roleName });
-        return secretResponse(
-          openAIKeySecret,
-          {
-            api_key: account.apiKey.value,
-            api_key_id: account.apiKey.id,
-            service_account: account.name,
-            service_account_id: account.id,
-            project_id: role.project_id,
-          },
-          { api_key_id: account.apiKey.id, service_account_id: account.id, project_id: role.project_id, role: roleName, max_ttl: role.max_ttl },
-          { ttl, maxTtl: role.max_ttl, renewable: true, warnings },
-        );
-      },
-    },
+    read: { summary: "Issue an API key from a role.", handler: issue },
+    // The LiteLLM seed plugin also issues on write.
+    update: { summary: "Issue an API key from a role.", handler: issue },
   },
   helpSynopsis: "Issue an API key from a role.",
   helpDescription:
-    "Creates a service account in the role's project; its API key is returned in a lease. Revoking or expiring the lease deletes the service account, and the key with it.",
+    "OpenAI: creates a service account in the role's project; its API key is returned. LiteLLM: generates a virtual key with the role's limits, expiring with the lease. OpenRouter: creates a key with the role's credit limit. Revoking or expiring the lease deletes the key at the provider.",
 };

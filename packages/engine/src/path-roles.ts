@@ -1,51 +1,123 @@
-// roles/<name> and roles/: what a credential issued from a role may do and
-// how long it lives. The project is checked with the provider on write, and
-// its name cached, so issuing a key takes a single provider call.
-import { invalidRequest, type HandlerContext, type PathDefinition } from "@vault-plugin-ai/sdk";
-import { describeProviderFailure } from "./path-config.ts";
-import { connection, type EngineBackend } from "./state.ts";
-import { readRole, ROLE_PREFIX, writeRole, type RoleEntry } from "./storage.ts";
+// roles/<name> and roles/: what a key issued from a role may do and how long
+// it lives. A role's fields are those of its connection's provider; a field
+// of another provider is a 400, not silently ignored. OpenAI roles check
+// their project with the provider on write and cache its name, so issuing a
+// key takes a single provider call.
+import { invalidRequest, type FieldData, type FieldSchemas, type HandlerContext, type PathDefinition, type Response } from "@vault-plugin-ai/sdk";
+import { describeProviderFailure } from "./connection-config.ts";
 import { checkServiceAccountTemplate, DEFAULT_NAME_TEMPLATE } from "./service-account-name.ts";
+import { connection, type EngineBackend } from "./state.ts";
+import { DEFAULT_CONNECTION, readRole, ROLE_PREFIX, writeRole, type LiteLLMRoleEntry, type OpenAIRoleEntry, type OpenRouterRoleEntry, type Provider, type RoleEntry } from "./storage.ts";
 
 export const DEFAULT_DESCRIPTION = "Service account created by Vault";
 export const DEFAULT_TTL = 3600;
 export const DEFAULT_MAX_TTL = 86400;
+export const DEFAULT_KEY_ALIAS_PREFIX = "vault";
 
-function roleResponse(role: RoleEntry) {
-  return {
-    data: {
-      project_id: role.project_id,
-      service_account_name_template: role.service_account_name_template,
-      service_account_description: role.service_account_description,
-      ttl: role.ttl,
-      max_ttl: role.max_ttl,
-    },
-  };
+const roleFields: FieldSchemas = {
+  name: { type: "name-string", description: "Name of the role." },
+  connection: { type: "name-string", description: 'The connection keys are issued through (default: the mount\'s "config").' },
+  ttl: { type: "duration", description: "Default lease TTL of issued keys (default 1h)." },
+  max_ttl: { type: "duration", description: "Longest an issued key may live, renewals included (default 24h)." },
+  project_id: { type: "string", description: "OpenAI (required): the project service accounts are created in (proj_...)." },
+  service_account_name_template: {
+    type: "string",
+    description: `OpenAI: template for service account names, in Vault's username template syntax (default ${DEFAULT_NAME_TEMPLATE}). Variables: .RoleName, .RandomSuffix, .ProjectName, .DisplayName.`,
+  },
+  service_account_description: { type: "string", description: "OpenAI: description stored with the role." },
+  models: { type: "comma-string-slice", description: "LiteLLM: models the key may call; empty for all." },
+  max_budget: { type: "float", description: "LiteLLM: the key's budget in USD; 0 for unlimited." },
+  key_alias_prefix: { type: "string", description: `LiteLLM: prefix of the key alias (default ${DEFAULT_KEY_ALIAS_PREFIX}).` },
+  metadata: { type: "kv-pairs", description: "LiteLLM: metadata attached to the key (key=value pairs)." },
+  budget_duration: { type: "string", description: 'LiteLLM: how often the budget resets, e.g. "30d".' },
+  tpm_limit: { type: "int", description: "LiteLLM: tokens per minute; 0 for none." },
+  rpm_limit: { type: "int", description: "LiteLLM: requests per minute; 0 for none." },
+  max_parallel_requests: { type: "int", description: "LiteLLM: requests in flight at once; 0 for none." },
+  team_id: { type: "string", description: "LiteLLM: team the key belongs to." },
+  user_id: { type: "string", description: "LiteLLM: user the key belongs to." },
+  tags: { type: "comma-string-slice", description: "LiteLLM: tags for spend tracking." },
+  key_request: { type: "map", description: "LiteLLM: the fields above as one JSON object (benemon/vault-plugin-secrets-litellm's name)." },
+  limit: { type: "float", description: "OpenRouter: credit limit per key in USD; 0 for none." },
+};
+
+const PROVIDER_ROLE_FIELDS: Record<Provider, readonly string[]> = {
+  openai: ["project_id", "service_account_name_template", "service_account_description"],
+  litellm: ["models", "max_budget", "key_alias_prefix", "metadata", "budget_duration", "tpm_limit", "rpm_limit", "max_parallel_requests", "team_id", "user_id", "tags", "key_request"],
+  openrouter: ["limit"],
+};
+const COMMON_ROLE_FIELDS = ["name", "connection", "ttl", "max_ttl"];
+const KEY_REQUEST_FIELDS = ["models", "max_budget", "metadata", "budget_duration", "tpm_limit", "rpm_limit", "max_parallel_requests", "team_id", "user_id", "tags"];
+
+export function roleResponse(role: RoleEntry): Response {
+  // The default connection is left out, so a role reads back exactly as in the seed plugins.
+  const common = { ttl: role.ttl, max_ttl: role.max_ttl, ...(role.connection === DEFAULT_CONNECTION ? {} : { connection: role.connection }) };
+  switch (role.provider) {
+    case "openai":
+      return {
+        data: {
+          project_id: role.project_id,
+          service_account_name_template: role.service_account_name_template,
+          service_account_description: role.service_account_description,
+          ...common,
+        },
+      };
+    case "litellm":
+      return {
+        data: {
+          models: role.models,
+          max_budget: role.max_budget,
+          key_alias_prefix: role.key_alias_prefix,
+          metadata: role.metadata,
+          budget_duration: role.budget_duration,
+          tpm_limit: role.tpm_limit,
+          rpm_limit: role.rpm_limit,
+          max_parallel_requests: role.max_parallel_requests,
+          team_id: role.team_id,
+          user_id: role.user_id,
+          tags: role.tags,
+          ...common,
+        },
+      };
+    case "openrouter":
+      return { data: { limit: role.limit, ...common } };
+  }
 }
 
-async function writeRoleHandler({ request, fields, backend }: HandlerContext<EngineBackend>) {
-  const name = fields.string("name");
-  const existing = await readRole(request.storage, name);
-  const pick = <T>(field: string, current: T | undefined, fallback: T): T => (fields.has(field) ? (fields.get(field) as T) : (current ?? fallback));
-  const role: RoleEntry = {
-    project_id: pick("project_id", existing?.project_id, ""),
-    project_name: existing?.project_name ?? "",
-    service_account_name_template: pick("service_account_name_template", existing?.service_account_name_template, DEFAULT_NAME_TEMPLATE),
-    service_account_description: pick("service_account_description", existing?.service_account_description, DEFAULT_DESCRIPTION),
-    ttl: pick("ttl", existing?.ttl, DEFAULT_TTL),
-    max_ttl: pick("max_ttl", existing?.max_ttl, DEFAULT_MAX_TTL),
+type Pick = <T>(field: string, current: T | undefined, fallback: T) => T;
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw invalidRequest(`"${name}" must be a number of at least 0`);
+  return value;
+}
+
+/** Folds benemon's key_request object into the individual fields, refusing what it cannot map. */
+function keyRequestValues(fields: FieldData): Record<string, unknown> {
+  if (!fields.has("key_request")) return {};
+  const request = fields.map("key_request");
+  const unknown = Object.keys(request).filter((k) => !KEY_REQUEST_FIELDS.includes(k));
+  if (unknown.length > 0) throw invalidRequest(`key_request: field(s) ${unknown.map((k) => `"${k}"`).join(", ")} are not supported (supported: ${KEY_REQUEST_FIELDS.join(", ")})`);
+  for (const k of Object.keys(request)) if (fields.has(k)) throw invalidRequest(`"${k}" is given both on its own and in key_request`);
+  return request;
+}
+
+async function buildOpenAIRole(ctx: HandlerContext<EngineBackend>, prev: OpenAIRoleEntry | undefined, pick: Pick, common: { connection: string; ttl: number; max_ttl: number }): Promise<OpenAIRoleEntry> {
+  const { fields, request, backend } = ctx;
+  const role: OpenAIRoleEntry = {
+    provider: "openai",
+    ...common,
+    project_id: pick("project_id", prev?.project_id, ""),
+    project_name: prev?.project_name ?? "",
+    service_account_name_template: pick("service_account_name_template", prev?.service_account_name_template, DEFAULT_NAME_TEMPLATE),
+    service_account_description: pick("service_account_description", prev?.service_account_description, DEFAULT_DESCRIPTION),
   };
   if (!role.project_id) throw invalidRequest('missing required field "project_id"');
-  if (role.ttl < 0) throw invalidRequest('"ttl" must not be negative');
-  if (role.max_ttl < 0) throw invalidRequest('"max_ttl" must not be negative');
-  if (role.max_ttl > 0 && role.ttl > role.max_ttl) throw invalidRequest(`"ttl" (${role.ttl}s) must not exceed "max_ttl" (${role.max_ttl}s)`);
   checkServiceAccountTemplate(role.service_account_name_template);
-
-  if (!existing || existing.project_id !== role.project_id || fields.has("project_id")) {
-    const { client } = await connection(backend, request.storage);
+  if (!prev || prev.project_id !== role.project_id || fields.has("project_id") || prev.connection !== role.connection) {
+    const c = await connection(backend, request.storage, role.connection);
+    if (c.config.provider !== "openai") throw new Error("unreachable: provider checked by the caller");
     let project;
     try {
-      project = await client.getProject(role.project_id);
+      project = await (c.client as import("./providers/openai/client.ts").OpenAIAdminClient).getProject(role.project_id);
     } catch (err) {
       throw describeProviderFailure(err, "the project could not be checked");
     }
@@ -53,24 +125,69 @@ async function writeRoleHandler({ request, fields, backend }: HandlerContext<Eng
     if (project.status !== "active") throw invalidRequest(`project_id "${role.project_id}" is ${project.status}, not active`);
     role.project_name = project.name;
   }
+  return role;
+}
+
+function buildLiteLLMRole(fields: FieldData, prev: LiteLLMRoleEntry | undefined, pick: Pick, common: { connection: string; ttl: number; max_ttl: number }): LiteLLMRoleEntry {
+  const kr = keyRequestValues(fields);
+  const from = <T>(field: string, current: T | undefined, fallback: T, coerce: (v: unknown) => T): T => (field in kr ? coerce(kr[field]) : pick(field, current, fallback));
+  const str = (v: unknown) => (typeof v === "string" ? v : String(v ?? ""));
+  const num = (v: unknown) => (typeof v === "number" ? v : Number(v));
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : typeof v === "string" && v ? v.split(",").map((x) => x.trim()) : []);
+  const role: LiteLLMRoleEntry = {
+    provider: "litellm",
+    ...common,
+    models: from("models", prev?.models, [], list),
+    max_budget: nonNegative("max_budget", from("max_budget", prev?.max_budget, 0, num)),
+    key_alias_prefix: pick("key_alias_prefix", prev?.key_alias_prefix, DEFAULT_KEY_ALIAS_PREFIX),
+    metadata: from("metadata", prev?.metadata, {}, (v) => Object.fromEntries(Object.entries((v ?? {}) as Record<string, unknown>).map(([k, x]) => [k, str(x)]))),
+    budget_duration: from("budget_duration", prev?.budget_duration, "", str),
+    tpm_limit: nonNegative("tpm_limit", from("tpm_limit", prev?.tpm_limit, 0, num)),
+    rpm_limit: nonNegative("rpm_limit", from("rpm_limit", prev?.rpm_limit, 0, num)),
+    max_parallel_requests: nonNegative("max_parallel_requests", from("max_parallel_requests", prev?.max_parallel_requests, 0, num)),
+    team_id: from("team_id", prev?.team_id, "", str),
+    user_id: from("user_id", prev?.user_id, "", str),
+    tags: from("tags", prev?.tags, [], list),
+  };
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(role.key_alias_prefix)) throw invalidRequest('"key_alias_prefix" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  if (role.budget_duration && !/^\d+(s|m|h|d|mo)$/.test(role.budget_duration)) throw invalidRequest('"budget_duration" must be a number with s, m, h, d or mo, e.g. "30d"');
+  if (role.models.some((m) => !m)) throw invalidRequest('"models" must not contain empty names');
+  return role;
+}
+
+function buildOpenRouterRole(prev: OpenRouterRoleEntry | undefined, pick: Pick, common: { connection: string; ttl: number; max_ttl: number }): OpenRouterRoleEntry {
+  return { provider: "openrouter", ...common, limit: nonNegative("limit", pick("limit", prev?.limit, 0)), key_name_prefix: prev?.key_name_prefix ?? "vault" };
+}
+
+async function writeRoleHandler(ctx: HandlerContext<EngineBackend>) {
+  const { request, fields, backend } = ctx;
+  const name = fields.string("name");
+  const existing = await readRole(request.storage, name);
+  const pick: Pick = (field, current, fallback) => (fields.has(field) ? (fields.get(field) as typeof fallback) : (current ?? fallback));
+  const connectionName = pick("connection", existing?.connection, DEFAULT_CONNECTION);
+  const { config } = await connection(backend, request.storage, connectionName);
+  const provider = config.provider;
+  if (existing && existing.provider !== provider) throw invalidRequest(`role "${name}" is a ${existing.provider} role; delete it before moving it to a ${provider} connection`);
+  const supplied = Object.keys(request.data).filter((f) => f in roleFields && fields.has(f));
+  const foreign = supplied.filter((f) => !COMMON_ROLE_FIELDS.includes(f) && !PROVIDER_ROLE_FIELDS[provider].includes(f));
+  if (foreign.length > 0) throw invalidRequest(`field(s) ${foreign.map((f) => `"${f}"`).join(", ")} do not apply to a ${provider} role`);
+
+  const common = { connection: connectionName, ttl: pick("ttl", existing?.ttl, DEFAULT_TTL), max_ttl: pick("max_ttl", existing?.max_ttl, DEFAULT_MAX_TTL) };
+  if (common.ttl < 0) throw invalidRequest('"ttl" must not be negative');
+  if (common.max_ttl < 0) throw invalidRequest('"max_ttl" must not be negative');
+  if (common.max_ttl > 0 && common.ttl > common.max_ttl) throw invalidRequest(`"ttl" (${common.ttl}s) must not exceed "max_ttl" (${common.max_ttl}s)`);
+
+  let role: RoleEntry;
+  if (provider === "openai") role = await buildOpenAIRole(ctx, existing?.provider === "openai" ? existing : undefined, pick, common);
+  else if (provider === "litellm") role = buildLiteLLMRole(fields, existing?.provider === "litellm" ? existing : undefined, pick, common);
+  else role = buildOpenRouterRole(existing?.provider === "openrouter" ? existing : undefined, pick, common);
   await writeRole(request.storage, name, role);
   return undefined;
 }
 
 export const pathRoles: PathDefinition<EngineBackend> = {
   pattern: "roles/<name>",
-  fields: {
-    name: { type: "name-string", description: "Name of the role." },
-    project_id: { type: "string", required: true, description: "The OpenAI project the service accounts are created in (proj_...)." },
-    service_account_name_template: {
-      type: "string",
-      default: DEFAULT_NAME_TEMPLATE,
-      description: "Template for service account names, in Vault's username template syntax. Variables: .RoleName, .RandomSuffix, .ProjectName, .DisplayName.",
-    },
-    service_account_description: { type: "string", default: DEFAULT_DESCRIPTION, description: "Description stored with the role." },
-    ttl: { type: "duration", default: DEFAULT_TTL, description: "Default lease TTL of issued keys." },
-    max_ttl: { type: "duration", default: DEFAULT_MAX_TTL, description: "Longest an issued key may live, renewals included." },
-  },
+  fields: roleFields,
   existenceCheck: async ({ request, fields }) => (await readRole(request.storage, fields.string("name"))) !== undefined,
   operations: {
     read: {
@@ -91,7 +208,7 @@ export const pathRoles: PathDefinition<EngineBackend> = {
     },
   },
   helpSynopsis: "Manage the roles keys are issued from.",
-  helpDescription: "A role names the project, how service accounts are named, and the lease TTLs of issued keys.",
+  helpDescription: "A role names its connection, what an issued key may do at the provider, and the lease TTLs. Its fields are those of the connection's provider.",
 };
 
 export const pathRolesList: PathDefinition<EngineBackend> = {

@@ -1,21 +1,45 @@
 // What the server's rollback tick undoes: provider objects created by a step
 // that never finished.
 import type { Request, WalEntry } from "@vault-plugin-ai/sdk";
-import { WAL_SERVICE_ACCOUNT, type ServiceAccountWal } from "./path-creds.ts";
+import { WAL_SERVICE_ACCOUNT, type ServiceAccountWal } from "./issue-openai.ts";
+import { litellmClient, WAL_LITELLM_KEY, type LiteLLMKeyWal } from "./issue-litellm.ts";
+import { openrouterClient, WAL_OPENROUTER_KEY, type OpenRouterKeyWal } from "./issue-openrouter.ts";
+import { DEFAULT_CONNECTION } from "./storage.ts";
 import { rollbackAdminKeyCreation, WAL_ADMIN_KEY } from "./rotation.ts";
-import { connection, type EngineBackend } from "./state.ts";
+import { openAIConnection, type EngineBackend } from "./state.ts";
 
 export async function walRollback(backend: EngineBackend, request: Request, entry: WalEntry): Promise<void> {
   switch (entry.kind) {
     case WAL_SERVICE_ACCOUNT: {
       const wal = entry.data as Partial<ServiceAccountWal> | null;
       if (!wal?.project_id || !wal.name) return;
-      const { client } = await connection(backend, request.storage);
+      const { client } = await openAIConnection(backend, request.storage, wal.connection ?? DEFAULT_CONNECTION);
       for (const account of await client.listServiceAccounts(wal.project_id)) {
         if (account.name !== wal.name) continue;
         await client.deleteServiceAccount(wal.project_id, account.id);
         backend.state.metrics.inc("ai_secrets_orphans_deleted_total", "Provider objects deleted by WAL rollback.", { provider: "openai" });
         backend.logger.warn("deleted a service account left by an interrupted issuance", { project_id: wal.project_id, service_account_id: account.id });
+      }
+      return;
+    }
+    case WAL_LITELLM_KEY: {
+      const wal = entry.data as Partial<LiteLLMKeyWal> | null;
+      if (!wal?.key_alias) return;
+      const client = await litellmClient(backend, request, wal.connection ?? DEFAULT_CONNECTION);
+      if ((await client.deleteKeyByAlias(wal.key_alias)) === "deleted") {
+        backend.state.metrics.inc("ai_secrets_orphans_deleted_total", "Provider objects deleted by WAL rollback.", { provider: "litellm" });
+        backend.logger.warn("deleted a LiteLLM key left by an interrupted issuance", { key_alias: wal.key_alias });
+      }
+      return;
+    }
+    case WAL_OPENROUTER_KEY: {
+      const wal = entry.data as Partial<OpenRouterKeyWal> | null;
+      if (!wal?.name) return;
+      const client = await openrouterClient(backend, request, wal.connection ?? DEFAULT_CONNECTION);
+      for (const key of await client.findKeysByName(wal.name)) {
+        await client.deleteKey(key.hash);
+        backend.state.metrics.inc("ai_secrets_orphans_deleted_total", "Provider objects deleted by WAL rollback.", { provider: "openrouter" });
+        backend.logger.warn("deleted an OpenRouter key left by an interrupted issuance", { name: wal.name });
       }
       return;
     }

@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { previousRun, parseCron } from "./cron.ts";
 import { OpenAIAdminClient } from "./providers/openai/client.ts";
 import { type EngineBackend, forgetConnections, openAIClientFor } from "./state.ts";
-import { readConfig, writeConfig, type ConfigEntry } from "./storage.ts";
+import { DEFAULT_CONNECTION, readConnection, writeConnection, type ConfigEntry, type OpenAIConfigEntry } from "./storage.ts";
 
 export const WAL_ADMIN_KEY = "openai-admin-key";
 
@@ -35,7 +35,7 @@ function randomSuffix(): string {
  * How long the new key lives at the provider: twice the rotation interval, so
  * a key whose successor never came still dies; none without a schedule.
  */
-export function adminKeyExpirySeconds(config: ConfigEntry): number | undefined {
+export function adminKeyExpirySeconds(config: OpenAIConfigEntry): number | undefined {
   if (config.disable_automated_rotation) return undefined;
   let interval = config.rotation_period;
   if (!interval && config.rotation_schedule) interval = 31 * 86400;
@@ -43,17 +43,23 @@ export function adminKeyExpirySeconds(config: ConfigEntry): number | undefined {
   return Math.min(MAX_EXPIRY_SECONDS, Math.max(3600, interval * 2));
 }
 
-export async function rotateAdminKey(backend: EngineBackend, storage: Storage, now = new Date()): Promise<RotationResult> {
-  const config = await readConfig(storage);
-  if (!config) throw new Error('the mount is not configured: write "config" first');
+async function readOpenAI(storage: Storage, name: string): Promise<OpenAIConfigEntry | undefined> {
+  const config: ConfigEntry | undefined = await readConnection(storage, name);
+  return config?.provider === "openai" ? config : undefined;
+}
+
+export async function rotateAdminKey(backend: EngineBackend, storage: Storage, name: string = DEFAULT_CONNECTION, now = new Date()): Promise<RotationResult> {
+  const config = await readConnection(storage, name);
+  if (!config) throw new Error(`connection "${name}" is not configured`);
+  if (config.provider !== "openai") throw new Error(`connection "${name}" is ${config.provider}: only OpenAI admin keys can be rotated by the engine (LiteLLM cannot mint master keys)`);
   const oldClient = openAIClientFor(backend.state, config, backend.logger);
-  const name = `vault-admin-key-${randomSuffix()}`;
-  const walId = await putWal(storage, WAL_ADMIN_KEY, { name });
+  const keyName = `vault-admin-key-${randomSuffix()}`;
+  const walId = await putWal(storage, WAL_ADMIN_KEY, { name: keyName, connection: name });
   backend.state.metrics.inc("ai_secrets_admin_key_rotations_total", "Admin key rotations attempted.", { stage: "started" });
 
   const expiry = adminKeyExpirySeconds(config);
-  const created = await oldClient.createAdminKey(name, expiry);
-  const updated: ConfigEntry = {
+  const created = await oldClient.createAdminKey(keyName, expiry);
+  const updated: OpenAIConfigEntry = {
     ...config,
     admin_api_key: created.value,
     admin_api_key_id: created.id,
@@ -74,19 +80,19 @@ export async function rotateAdminKey(backend: EngineBackend, storage: Storage, n
     }
     throw err;
   }
-  await writeConfig(storage, updated);
+  await writeConnection(storage, name, updated);
   await deleteWal(storage, walId);
-  forgetConnections(backend.state);
+  forgetConnections(backend.state, name);
   backend.state.metrics.inc("ai_secrets_admin_key_rotations_total", "Admin key rotations attempted.", { stage: "stored" });
   backend.logger.info("admin API key rotated", { admin_api_key_id: created.id, expires_in_seconds: expiry ?? 0 });
 
-  const oldKeyDeleted = await deletePendingAdminKeys(backend, storage, newClient);
+  const oldKeyDeleted = await deletePendingAdminKeys(backend, storage, name, newClient);
   return { adminApiKeyId: created.id, rotatedTime: updated.last_rotated_time, oldKeyDeleted };
 }
 
 /** Deletes replaced admin keys still pending; returns whether none is left pending. */
-export async function deletePendingAdminKeys(backend: EngineBackend, storage: Storage, client?: OpenAIAdminClient): Promise<boolean> {
-  const config = await readConfig(storage);
+export async function deletePendingAdminKeys(backend: EngineBackend, storage: Storage, name: string = DEFAULT_CONNECTION, client?: OpenAIAdminClient): Promise<boolean> {
+  const config = await readOpenAI(storage, name);
   if (!config || config.pending_admin_key_deletions.length === 0) return true;
   const c = client ?? openAIClientFor(backend.state, config, backend.logger);
   const remaining: string[] = [];
@@ -100,19 +106,20 @@ export async function deletePendingAdminKeys(backend: EngineBackend, storage: St
       backend.logger.warn("replaced admin API key could not be deleted yet; will retry", { admin_api_key_id: id, error: (err as Error).message });
     }
   }
-  const latest = await readConfig(storage);
+  const latest = await readOpenAI(storage, name);
   if (latest) {
     latest.pending_admin_key_deletions = latest.pending_admin_key_deletions.filter((id) => remaining.includes(id) || !config.pending_admin_key_deletions.includes(id));
-    await writeConfig(storage, latest);
+    await writeConnection(storage, name, latest);
   }
   return remaining.length === 0;
 }
 
 /** Undoes a rotation cut short after the new key was created: the key is found by name and deleted. */
 export async function rollbackAdminKeyCreation(backend: EngineBackend, storage: Storage, data: unknown, logger: Logger): Promise<void> {
-  const name = (data as { name?: unknown } | null)?.name;
+  const wal = data as { name?: unknown; connection?: unknown } | null;
+  const name = wal?.name;
   if (typeof name !== "string" || !name) return;
-  const config = await readConfig(storage);
+  const config = await readOpenAI(storage, typeof wal?.connection === "string" ? wal.connection : DEFAULT_CONNECTION);
   if (!config) return;
   const client = openAIClientFor(backend.state, config, logger);
   for (const key of await client.listAdminKeys()) {
@@ -124,7 +131,7 @@ export async function rollbackAdminKeyCreation(backend: EngineBackend, storage: 
 }
 
 /** Whether the schedule says a rotation is due now. */
-export function rotationDue(config: ConfigEntry, now: Date): boolean {
+export function rotationDue(config: OpenAIConfigEntry, now: Date): boolean {
   if (config.disable_automated_rotation) return false;
   const last = config.last_rotated_time ? Date.parse(config.last_rotated_time) : NaN;
   if (config.rotation_period > 0) {

@@ -2,8 +2,8 @@
 // lease issued by that plugin is renewed and revoked by this one after a
 // migration. Internal data holds ids only, never the key.
 import { calculateTtl, type SecretType } from "@vault-plugin-ai/sdk";
-import { connection, type EngineBackend } from "./state.ts";
-import { forgetIssuedAccount, readRole } from "./storage.ts";
+import { openAIConnection, type EngineBackend } from "./state.ts";
+import { DEFAULT_CONNECTION, forgetIssuedAccount, readRole } from "./storage.ts";
 
 export const OPENAI_SECRET_TYPE = "openai_api_key";
 
@@ -34,7 +34,7 @@ export const openAIKeySecret: SecretType<EngineBackend> = {
       backend.logger.error("lease has no project_id/service_account_id; nothing to delete at the provider", { lease_id: request.secret?.leaseId ?? "" });
       return undefined;
     }
-    const { client } = await connection(backend, request.storage);
+    const { client } = await openAIConnection(backend, request.storage, typeof internal["connection"] === "string" ? internal["connection"] : DEFAULT_CONNECTION);
     const outcome = await client.deleteServiceAccount(projectId, serviceAccountId);
     await forgetIssuedAccount(request.storage, serviceAccountId);
     backend.state.metrics.inc("ai_secrets_leases_revoked_total", "Leases revoked (the key deleted at the provider).", { provider: "openai", role: roleName, outcome });

@@ -1,51 +1,81 @@
-// Per-mount state: provider clients built from the stored config, cached
-// until the config changes (on this node, or on the active node, which
+// Per-mount state: provider clients built from the stored connections, cached
+// until a connection changes (on this node, or on the active node, which
 // reaches standbys through invalidation).
 import type { Backend, Logger, Storage } from "@vault-plugin-ai/sdk";
 import { invalidRequest } from "@vault-plugin-ai/sdk";
+import type { HttpClientOptions, RequestRecord } from "./providers/http.ts";
+import { LiteLLMClient } from "./providers/litellm/client.ts";
 import { OpenAIAdminClient } from "./providers/openai/client.ts";
-import type { RequestRecord } from "./providers/http.ts";
-import { readConfig, type ConfigEntry } from "./storage.ts";
+import { OpenRouterClient } from "./providers/openrouter/client.ts";
 import { Metrics } from "./metrics.ts";
+import { DEFAULT_CONNECTION, readConnection, type ConfigEntry, type LiteLLMConfigEntry, type OpenAIConfigEntry, type OpenRouterConfigEntry } from "./storage.ts";
+
+export type Connection =
+  | { config: OpenAIConfigEntry; client: OpenAIAdminClient }
+  | { config: LiteLLMConfigEntry; client: LiteLLMClient }
+  | { config: OpenRouterConfigEntry; client: OpenRouterClient };
 
 export interface EngineState {
-  clients: Map<string, { config: ConfigEntry; client: OpenAIAdminClient }>;
+  connections: Map<string, Connection>;
   metrics: Metrics;
   /** Test seam: provider HTTP options (e.g. a faster retry policy). */
-  httpOverrides: { retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxTotalMs?: number }; timeoutMs?: number };
+  httpOverrides: Pick<HttpClientOptions, "retry" | "timeoutMs">;
 }
 
 export type EngineBackend = Backend<EngineState>;
 
 export function newEngineState(): EngineState {
-  return { clients: new Map(), metrics: new Metrics(), httpOverrides: {} };
+  return { connections: new Map(), metrics: new Metrics(), httpOverrides: {} };
 }
 
-export function openAIClientFor(state: EngineState, config: ConfigEntry, logger?: Logger): OpenAIAdminClient {
-  return new OpenAIAdminClient(
-    { apiEndpoint: config.api_endpoint, adminApiKey: config.admin_api_key, organizationId: config.organization_id },
-    {
-      maxConcurrency: config.max_concurrency,
-      ...state.httpOverrides,
-      onRequest: (r: RequestRecord) => {
-        state.metrics.observeProviderRequest(r);
-        logger?.trace("provider request", { provider: r.provider, operation: r.operation, status: r.status, duration_ms: r.durationMs, attempt: r.attempt });
-      },
+function httpOptions(state: EngineState, config: ConfigEntry, logger?: Logger) {
+  return {
+    maxConcurrency: config.max_concurrency,
+    ...state.httpOverrides,
+    onRequest: (r: RequestRecord) => {
+      state.metrics.observeProviderRequest(r);
+      logger?.trace("provider request", { provider: r.provider, operation: r.operation, status: r.status, duration_ms: r.durationMs, attempt: r.attempt });
     },
-  );
+  };
 }
 
-/** The configured connection and its client, or a 400 telling the operator to configure the mount. */
-export async function connection(backend: EngineBackend, storage: Storage): Promise<{ config: ConfigEntry; client: OpenAIAdminClient }> {
-  const cached = backend.state.clients.get("default");
+export function openAIClientFor(state: EngineState, config: OpenAIConfigEntry, logger?: Logger): OpenAIAdminClient {
+  return new OpenAIAdminClient({ apiEndpoint: config.api_endpoint, adminApiKey: config.admin_api_key, organizationId: config.organization_id }, httpOptions(state, config, logger));
+}
+
+export function clientFor(state: EngineState, config: ConfigEntry, logger?: Logger): Connection {
+  switch (config.provider) {
+    case "openai":
+      return { config, client: openAIClientFor(state, config, logger) };
+    case "litellm":
+      return { config, client: new LiteLLMClient({ baseUrl: config.base_url, masterKey: config.master_key }, httpOptions(state, config, logger)) };
+    case "openrouter":
+      return { config, client: new OpenRouterClient({ baseUrl: config.base_url, provisioningKey: config.provisioning_key }, httpOptions(state, config, logger)) };
+  }
+}
+
+/** A connection and its client, or a 400 telling the operator to configure it. */
+export async function connection(backend: EngineBackend, storage: Storage, name = DEFAULT_CONNECTION): Promise<Connection> {
+  const cached = backend.state.connections.get(name);
   if (cached) return cached;
-  const config = await readConfig(storage);
-  if (!config) throw invalidRequest('the mount is not configured: write its provider connection to "config" first');
-  const entry = { config, client: openAIClientFor(backend.state, config, backend.logger) };
-  backend.state.clients.set("default", entry);
+  const config = await readConnection(storage, name);
+  if (!config) {
+    throw invalidRequest(
+      name === DEFAULT_CONNECTION ? 'the mount is not configured: write its provider connection to "config" first' : `connection "${name}" does not exist: write it to "connections/${name}" first`,
+    );
+  }
+  const entry = clientFor(backend.state, config, backend.logger);
+  backend.state.connections.set(name, entry);
   return entry;
 }
 
-export function forgetConnections(state: EngineState): void {
-  state.clients.clear();
+export async function openAIConnection(backend: EngineBackend, storage: Storage, name = DEFAULT_CONNECTION): Promise<{ config: OpenAIConfigEntry; client: OpenAIAdminClient }> {
+  const c = await connection(backend, storage, name);
+  if (c.config.provider !== "openai") throw invalidRequest(`connection "${name}" is a ${c.config.provider} connection, not openai`);
+  return c as { config: OpenAIConfigEntry; client: OpenAIAdminClient };
+}
+
+export function forgetConnections(state: EngineState, name?: string): void {
+  if (name === undefined) state.connections.clear();
+  else state.connections.delete(name);
 }

@@ -8,6 +8,16 @@ export const ROLE_PREFIX = "roles/";
 export const ISSUED_PREFIX = "issued/";
 export const SWEEP_KEY = "sweep/last";
 
+export type Provider = "openai" | "litellm" | "openrouter";
+export const PROVIDERS: readonly Provider[] = ["openai", "litellm", "openrouter"];
+export const DEFAULT_CONNECTION = "default";
+export const CONNECTION_PREFIX = "connections/";
+
+/** Where a named connection lives: the default one is the seed plugins' "config". */
+export function connectionKey(name: string): string {
+  return name === DEFAULT_CONNECTION ? CONFIG_KEY : CONNECTION_PREFIX + name;
+}
+
 export interface OpenAIConfigEntry {
   provider: "openai";
   admin_api_key: string;
@@ -33,30 +43,90 @@ export interface OpenAIConfigEntry {
   delete_orphaned_accounts?: boolean;
 }
 
-export type ConfigEntry = OpenAIConfigEntry;
+export interface LiteLLMConfigEntry {
+  provider: "litellm";
+  base_url: string;
+  master_key: string;
+  max_concurrency: number;
+}
 
-export interface OpenAIRoleEntry {
-  project_id: string;
-  /** Cached at role write so issuing a key takes one provider call, not two. */
-  project_name: string;
-  service_account_name_template: string;
-  service_account_description: string;
+export interface OpenRouterConfigEntry {
+  provider: "openrouter";
+  base_url: string;
+  provisioning_key: string;
+  max_concurrency: number;
+}
+
+export type ConfigEntry = OpenAIConfigEntry | LiteLLMConfigEntry | OpenRouterConfigEntry;
+
+interface RoleCommon {
+  /** The connection keys are issued through. */
+  connection: string;
   /** Seconds. */
   ttl: number;
   /** Seconds. */
   max_ttl: number;
 }
 
-export type RoleEntry = OpenAIRoleEntry;
+export interface OpenAIRoleEntry extends RoleCommon {
+  provider: "openai";
+  project_id: string;
+  /** Cached at role write so issuing a key takes one provider call, not two. */
+  project_name: string;
+  service_account_name_template: string;
+  service_account_description: string;
+}
 
-export const readConfig = (storage: Storage) => getJson<ConfigEntry>(storage, CONFIG_KEY);
-export const writeConfig = (storage: Storage, config: ConfigEntry) => putJson(storage, CONFIG_KEY, config, true);
-export const readRole = (storage: Storage, name: string) => getJson<RoleEntry>(storage, ROLE_PREFIX + name);
+export interface LiteLLMRoleEntry extends RoleCommon {
+  provider: "litellm";
+  /** Empty: every model. */
+  models: string[];
+  /** 0: unlimited. */
+  max_budget: number;
+  key_alias_prefix: string;
+  metadata: Record<string, string>;
+  budget_duration: string;
+  tpm_limit: number;
+  rpm_limit: number;
+  max_parallel_requests: number;
+  team_id: string;
+  user_id: string;
+  tags: string[];
+}
+
+export interface OpenRouterRoleEntry extends RoleCommon {
+  provider: "openrouter";
+  /** Credit limit per key in USD; 0: none. */
+  limit: number;
+  key_name_prefix: string;
+}
+
+export type RoleEntry = OpenAIRoleEntry | LiteLLMRoleEntry | OpenRouterRoleEntry;
+
+/** Entries written before several providers existed hold no provider: they are OpenAI's. */
+function withDefaults<T extends { provider?: Provider }>(entry: T | undefined): T | undefined {
+  return entry && !entry.provider ? { ...entry, provider: "openai" } : entry;
+}
+
+export const readConnection = async (storage: Storage, name: string) => withDefaults(await getJson<ConfigEntry>(storage, connectionKey(name)));
+export const writeConnection = (storage: Storage, name: string, config: ConfigEntry) => putJson(storage, connectionKey(name), config, true);
+export const readConfig = (storage: Storage) => readConnection(storage, DEFAULT_CONNECTION);
+export const writeConfig = (storage: Storage, config: ConfigEntry) => writeConnection(storage, DEFAULT_CONNECTION, config);
+export const readRole = async (storage: Storage, name: string): Promise<RoleEntry | undefined> => {
+  const role = withDefaults(await getJson<RoleEntry>(storage, ROLE_PREFIX + name));
+  return role && !role.connection ? { ...role, connection: DEFAULT_CONNECTION } : role;
+};
 export const writeRole = (storage: Storage, name: string, role: RoleEntry) => putJson(storage, ROLE_PREFIX + name, role);
 
+/** A key a live lease holds, recorded from issue to revoke (ids and names only, never the key). */
 export interface IssuedAccount {
-  project_id: string;
+  /** Absent in records written before several providers existed: OpenAI. */
+  provider?: Provider;
+  connection?: string;
+  /** OpenAI only. */
+  project_id?: string;
   role: string;
+  /** Service account name, LiteLLM key alias, or OpenRouter key name. */
   name: string;
 }
 

@@ -6,8 +6,8 @@
 // leases from before the sweeper existed have no record.
 import type { Storage } from "@vault-plugin-ai/sdk";
 import { compileUsernameTemplate } from "./template/username-template.ts";
-import { connection, type EngineBackend } from "./state.ts";
-import { ISSUED_PREFIX, readConfig, readRole, readSweepReport, ROLE_PREFIX, writeSweepReport, type SweepReport } from "./storage.ts";
+import { openAIConnection, type EngineBackend } from "./state.ts";
+import { DEFAULT_CONNECTION, ISSUED_PREFIX, readConfig, readRole, readSweepReport, ROLE_PREFIX, writeSweepReport, type SweepReport } from "./storage.ts";
 
 export const SWEEP_INTERVAL_SECONDS = 600;
 export const SWEEP_GRACE_SECONDS = 900;
@@ -32,17 +32,18 @@ export async function sweepOrphans(backend: EngineBackend, storage: Storage, now
   const trackingSince = previous?.tracking_since ?? now.toISOString();
   const config = await readConfig(storage);
   const report: SweepReport = { swept_at: now.toISOString(), tracking_since: trackingSince, orphans: [], errors: [] };
-  if (!config) {
+  if (config?.provider !== "openai") {
     await writeSweepReport(storage, report);
     return report;
   }
-  const { client } = await connection(backend, storage);
+  const { client } = await openAIConnection(backend, storage);
   const issued = new Set((await storage.list(ISSUED_PREFIX)).filter((k) => !k.endsWith("/")));
   const prefixesByProject = new Map<string, string[]>();
   for (const roleName of (await storage.list(ROLE_PREFIX)).filter((k) => !k.endsWith("/"))) {
     const role = await readRole(storage, roleName);
-    const prefix = role && namePrefix(role.service_account_name_template, roleName, role.project_name);
-    if (!role || !prefix) continue;
+    if (role?.provider !== "openai" || role.connection !== DEFAULT_CONNECTION) continue;
+    const prefix = namePrefix(role.service_account_name_template, roleName, role.project_name);
+    if (!prefix) continue;
     prefixesByProject.set(role.project_id, [...(prefixesByProject.get(role.project_id) ?? []), prefix]);
   }
   const cutoff = now.getTime() / 1000 - SWEEP_GRACE_SECONDS;

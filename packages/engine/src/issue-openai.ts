@@ -1,0 +1,50 @@
+// Issuing an OpenAI key: a fresh service account in the role's project, whose
+// API key is the credential. A WAL entry naming the account is written before
+// the provider is called and removed once the lease is formed, so an answer
+// lost on the way (or a crash) leaves something the rollback can find by name
+// and delete.
+import { deleteWal, putWal, secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
+import { describeProviderFailure } from "./connection-config.ts";
+import { openAIKeySecret } from "./secret-openai-key.ts";
+import { renderServiceAccountName } from "./service-account-name.ts";
+import { openAIConnection, type EngineBackend } from "./state.ts";
+import { forgetIssuedAccount, recordIssuedAccount, type OpenAIRoleEntry } from "./storage.ts";
+
+export const WAL_SERVICE_ACCOUNT = "openai-service-account";
+
+export interface ServiceAccountWal {
+  project_id: string;
+  name: string;
+  connection?: string;
+}
+
+export async function issueOpenAIKey(backend: EngineBackend, request: Request, roleName: string, role: OpenAIRoleEntry, ttl: number, warnings: string[]): Promise<Response> {
+  const name = renderServiceAccountName(role.service_account_name_template, { roleName, projectName: role.project_name, displayName: request.displayName });
+  const { client } = await openAIConnection(backend, request.storage, role.connection);
+  const walId = await putWal(request.storage, WAL_SERVICE_ACCOUNT, { project_id: role.project_id, name, connection: role.connection } satisfies ServiceAccountWal);
+  let account;
+  try {
+    account = await client.createServiceAccount(role.project_id, name);
+  } catch (err) {
+    backend.state.metrics.inc("ai_secrets_issue_failures_total", "Key issuances that failed.", { provider: "openai", role: roleName });
+    throw describeProviderFailure(err, "the key was not issued");
+  }
+  try {
+    await recordIssuedAccount(request.storage, account.id, { provider: "openai", connection: role.connection, project_id: role.project_id, role: roleName, name: account.name });
+    await deleteWal(request.storage, walId);
+  } catch (err) {
+    // Without the record, the sweeper would take this account for an orphan;
+    // without the WAL entry gone, a later rollback would delete it under a
+    // live lease. Better to give it up now.
+    await client.deleteServiceAccount(role.project_id, account.id).catch(() => undefined);
+    await forgetIssuedAccount(request.storage, account.id).catch(() => undefined);
+    throw err;
+  }
+  backend.state.metrics.inc("ai_secrets_keys_issued_total", "Keys issued.", { provider: "openai", role: roleName });
+  return secretResponse(
+    openAIKeySecret,
+    { api_key: account.apiKey.value, api_key_id: account.apiKey.id, service_account: account.name, service_account_id: account.id, project_id: role.project_id },
+    { api_key_id: account.apiKey.id, service_account_id: account.id, project_id: role.project_id, role: roleName, connection: role.connection, max_ttl: role.max_ttl },
+    { ttl, maxTtl: role.max_ttl, renewable: true, warnings },
+  );
+}

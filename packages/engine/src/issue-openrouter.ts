@@ -1,0 +1,54 @@
+// Issuing an OpenRouter key with the role's credit limit. The key expires at
+// the lease's maximum life: OpenRouter may not let a renewal move the expiry,
+// so it is set once, where no renewal can outlast it.
+import { deleteWal, putWal, secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
+import { describeProviderFailure } from "./connection-config.ts";
+import type { OpenRouterClient } from "./providers/openrouter/client.ts";
+import { openrouterKeySecret } from "./secret-openrouter-key.ts";
+import { randomSuffix } from "./service-account-name.ts";
+import { connection, type EngineBackend } from "./state.ts";
+import { forgetIssuedAccount, recordIssuedAccount, type OpenRouterRoleEntry } from "./storage.ts";
+
+export const WAL_OPENROUTER_KEY = "openrouter-key";
+
+export interface OpenRouterKeyWal {
+  connection: string;
+  name: string;
+}
+
+export async function openrouterClient(backend: EngineBackend, request: Request, connectionName: string): Promise<OpenRouterClient> {
+  const c = await connection(backend, request.storage, connectionName);
+  if (c.config.provider !== "openrouter") throw new Error(`connection "${connectionName}" is ${c.config.provider}, not openrouter`);
+  return c.client as OpenRouterClient;
+}
+
+export async function issueOpenRouterKey(backend: EngineBackend, request: Request, roleName: string, role: OpenRouterRoleEntry, ttl: number, warnings: string[]): Promise<Response> {
+  const client = await openrouterClient(backend, request, role.connection);
+  const leaseTtl = ttl > 0 ? ttl : await backend.system.defaultLeaseTTL();
+  const maxLife = role.max_ttl > 0 ? role.max_ttl : await backend.system.maxLeaseTTL();
+  const name = `${role.key_name_prefix}-${roleName}-${randomSuffix()}`;
+  const expiresAt = new Date(Date.now() + Math.max(leaseTtl, maxLife) * 1000);
+  const walId = await putWal(request.storage, WAL_OPENROUTER_KEY, { connection: role.connection, name } satisfies OpenRouterKeyWal);
+  let created;
+  try {
+    created = await client.createKey({ name, ...(role.limit > 0 ? { limit: role.limit } : {}), expiresAt });
+  } catch (err) {
+    backend.state.metrics.inc("ai_secrets_issue_failures_total", "Key issuances that failed.", { provider: "openrouter", role: roleName });
+    throw describeProviderFailure(err, "the key was not issued");
+  }
+  try {
+    await recordIssuedAccount(request.storage, created.hash, { provider: "openrouter", connection: role.connection, role: roleName, name });
+    await deleteWal(request.storage, walId);
+  } catch (err) {
+    await client.deleteKey(created.hash).catch(() => undefined);
+    await forgetIssuedAccount(request.storage, created.hash).catch(() => undefined);
+    throw err;
+  }
+  backend.state.metrics.inc("ai_secrets_keys_issued_total", "Keys issued.", { provider: "openrouter", role: roleName });
+  return secretResponse(
+    openrouterKeySecret,
+    { key: created.key, key_hash: created.hash, name, limit: role.limit, expires_at: expiresAt.toISOString() },
+    { hash: created.hash, name, role: roleName, connection: role.connection, max_ttl: role.max_ttl },
+    { ttl: leaseTtl, maxTtl: role.max_ttl, renewable: true, warnings },
+  );
+}

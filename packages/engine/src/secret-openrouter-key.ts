@@ -1,0 +1,35 @@
+// The lease of an OpenRouter key: renew extends the lease only (the key was
+// made to expire at the lease's maximum life); revoke deletes the key, a 404
+// counting as done.
+import { calculateTtl, type SecretType } from "@vault-plugin-ai/sdk";
+import { openrouterClient } from "./issue-openrouter.ts";
+import type { EngineBackend } from "./state.ts";
+import { DEFAULT_CONNECTION, forgetIssuedAccount, readRole } from "./storage.ts";
+
+export const OPENROUTER_SECRET_TYPE = "openrouter_key";
+
+export const openrouterKeySecret: SecretType<EngineBackend> = {
+  type: OPENROUTER_SECRET_TYPE,
+  renew: async ({ request, internal, backend }) => {
+    const roleName = typeof internal["role"] === "string" ? internal["role"] : "";
+    const role = roleName ? await readRole(request.storage, roleName) : undefined;
+    const lease = request.secret!.leaseOptions;
+    const maxTtl = typeof internal["max_ttl"] === "number" ? internal["max_ttl"] : (role?.max_ttl ?? 0);
+    const { ttl, warnings } = await calculateTtl({ system: backend.system, increment: lease.increment, backendTtl: role?.ttl ?? lease.ttl, backendMaxTtl: maxTtl, startTime: lease.issueTime });
+    backend.state.metrics.inc("ai_secrets_leases_renewed_total", "Leases renewed.", { provider: "openrouter", role: roleName });
+    return { warnings, secret: { internalData: {}, leaseOptions: { ttl, maxTtl, renewable: true } } };
+  },
+  revoke: async ({ request, internal, backend }) => {
+    const hash = internal["hash"];
+    const roleName = typeof internal["role"] === "string" ? internal["role"] : "";
+    if (typeof hash !== "string" || !hash) {
+      backend.logger.error("lease has no OpenRouter key hash; nothing to delete at the provider", { lease_id: request.secret?.leaseId ?? "" });
+      return undefined;
+    }
+    const client = await openrouterClient(backend, request, typeof internal["connection"] === "string" ? internal["connection"] : DEFAULT_CONNECTION);
+    const outcome = await client.deleteKey(hash);
+    await forgetIssuedAccount(request.storage, hash);
+    backend.state.metrics.inc("ai_secrets_leases_revoked_total", "Leases revoked (the key deleted at the provider).", { provider: "openrouter", role: roleName, outcome });
+    return undefined;
+  },
+};

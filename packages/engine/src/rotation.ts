@@ -8,7 +8,7 @@
 // A crash or failure before 4 leaves the old key in storage, working, and the
 // WAL rollback deletes the half-made new key by name; after 4 the periodic
 // function keeps retrying the deletion of the old one.
-import { deleteWal, putWal, type Logger, type Storage } from "@vault-plugin-ai/sdk";
+import { deleteWal, invalidRequest, putWal, type Logger, type Storage } from "@vault-plugin-ai/sdk";
 import { randomBytes } from "node:crypto";
 import { previousRun, parseCron } from "./cron.ts";
 import { OpenAIAdminClient } from "./providers/openai/client.ts";
@@ -50,8 +50,8 @@ async function readOpenAI(storage: Storage, name: string): Promise<OpenAIConfigE
 
 export async function rotateAdminKey(backend: EngineBackend, storage: Storage, name: string = DEFAULT_CONNECTION, now = new Date()): Promise<RotationResult> {
   const config = await readConnection(storage, name);
-  if (!config) throw new Error(`connection "${name}" is not configured`);
-  if (config.provider !== "openai") throw new Error(`connection "${name}" is ${config.provider}: only OpenAI admin keys can be rotated by the engine (LiteLLM cannot mint master keys)`);
+  if (!config) throw invalidRequest(`connection "${name}" is not configured`);
+  if (config.provider !== "openai") throw invalidRequest(`connection "${name}" is ${config.provider}: only OpenAI admin keys can be rotated by the engine (LiteLLM cannot mint master keys)`);
   const oldClient = openAIClientFor(backend.state, config, backend.logger);
   const keyName = `vault-admin-key-${randomSuffix()}`;
   const walId = await putWal(storage, WAL_ADMIN_KEY, { name: keyName, connection: name });

@@ -1,0 +1,114 @@
+// LiteLLM virtual keys and OpenRouter keys from the same executable on a
+// real server, against the emulators: what a key may call, budgets, revoke,
+// expiry, and a key that dies at the provider when revocation never comes.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { AI_PLUGIN, requireFile } from "../support/paths.ts";
+import { DevServer, type ServerKind, waitFor } from "../../scripts/lib/dev-server.ts";
+import { startLiteLLMEmulator, type LiteLLMEmulator } from "../../tools/emulators/litellm/emulator.ts";
+import { startOpenRouterEmulator, type OpenRouterEmulator } from "../../tools/emulators/openrouter/emulator.ts";
+
+async function chat(baseUrl: string, key: string, model: string): Promise<number> {
+  const res = await fetch(`${baseUrl}/chat/completions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+export function gatewayScenario(kind: ServerKind, binary: string | undefined, skipReason: string) {
+  describe(`LiteLLM and OpenRouter keys on ${kind}`, { skip: binary ? false : skipReason }, () => {
+    let server: DevServer;
+    let ll: LiteLLMEmulator;
+    let or: OpenRouterEmulator;
+    const issue = async (path: string) => JSON.parse(await server.cliOk(["read", "-format=json", path])) as { lease_id: string; data: Record<string, unknown> };
+
+    before(async () => {
+      ll = await startLiteLLMEmulator();
+      or = await startOpenRouterEmulator();
+      server = await DevServer.start(kind, binary!, [requireFile(AI_PLUGIN, "run `npm run build` first")]);
+      await server.cliOk(["secrets", "enable", "-path=litellm", "vault-plugin-secrets-ai"]);
+      await server.cliOk(["secrets", "enable", "-path=openrouter", "vault-plugin-secrets-ai"]);
+      // The LiteLLM seed's README commands, unchanged.
+      await server.cliOk(["write", "litellm/config", `base_url=${ll.baseUrl}`, `master_key=${ll.masterKey}`]);
+      await server.cliOk(["write", "litellm/roles/analyst", "models=gpt-4o-mini", "max_budget=1", "ttl=1h", "max_ttl=2h"]);
+      await server.cliOk(["write", "openrouter/config", "provider=openrouter", `base_url=${or.baseUrl}`, `provisioning_key=${or.managementKey}`]);
+      await server.cliOk(["write", "openrouter/roles/small", "limit=2", "ttl=1h", "max_ttl=2h"]);
+    });
+
+    after(async () => {
+      await server?.stop();
+      await ll?.close();
+      await or?.close();
+    });
+
+    test("a LiteLLM key calls an allowed model and is refused a disallowed one", async () => {
+      const issued = await issue("litellm/creds/analyst");
+      for (const k of ["key", "key_alias", "max_budget", "models"]) assert.ok(k in issued.data, k);
+      const key = String(issued.data["key"]);
+      assert.equal(await chat(ll.baseUrl, key, "gpt-4o-mini"), 200);
+      assert.notEqual(await chat(ll.baseUrl, key, "gpt-4o"), 200);
+    });
+
+    test("a LiteLLM key over its budget is refused", async () => {
+      ll.control.updateSettings({ costPerRequest: 0.6 });
+      const key = String((await issue("litellm/creds/analyst")).data["key"]);
+      assert.equal(await chat(ll.baseUrl, key, "gpt-4o-mini"), 200);
+      assert.equal(await chat(ll.baseUrl, key, "gpt-4o-mini"), 200);
+      assert.notEqual(await chat(ll.baseUrl, key, "gpt-4o-mini"), 200);
+      ll.control.updateSettings({ costPerRequest: 0.001 });
+    });
+
+    test("the seed's creds update (write) also issues a key", async () => {
+      const out = JSON.parse(await server.cliOk(["write", "-format=json", "-f", "litellm/creds/analyst"])) as { data: Record<string, unknown> };
+      assert.ok(out.data["key"]);
+    });
+
+    test("revoking a LiteLLM lease makes its key stop working", async () => {
+      const issued = await issue("litellm/creds/analyst");
+      await server.cliOk(["lease", "revoke", issued.lease_id]);
+      await waitFor("the key to die", async () => ((await chat(ll.baseUrl, String(issued.data["key"]), "gpt-4o-mini")) === 200 ? undefined : true));
+    });
+
+    test("when its lease expires, a LiteLLM key stops working", { timeout: 60_000 }, async () => {
+      await server.cliOk(["write", "litellm/roles/brief", "ttl=3s", "max_ttl=1m"]);
+      const key = String((await issue("litellm/creds/brief")).data["key"]);
+      assert.equal(await chat(ll.baseUrl, key, "gpt-4o"), 200);
+      await waitFor("the key to die", async () => ((await chat(ll.baseUrl, key, "gpt-4o")) === 200 ? undefined : true), 30_000);
+    });
+
+    test("a LiteLLM key whose revocation never succeeds still dies at the provider when its lease ends", { timeout: 60_000 }, async () => {
+      ll.control.addFault({ method: "POST", path: "/key/delete", times: "always", action: { type: "status", status: 503 } });
+      try {
+        await server.cliOk(["write", "litellm/roles/stranded", "ttl=3s", "max_ttl=1m"]);
+        const key = String((await issue("litellm/creds/stranded")).data["key"]);
+        await waitFor("the key to expire at the provider", async () => ((await chat(ll.baseUrl, key, "gpt-4o")) === 200 ? undefined : true), 30_000);
+      } finally {
+        ll.control.clearFaults();
+      }
+    });
+
+    test("an OpenRouter key works until its lease is revoked", async () => {
+      const issued = await issue("openrouter/creds/small");
+      const key = String(issued.data["key"]);
+      assert.equal(await chat(or.baseUrl, key, "openai/gpt-4o-mini"), 200);
+      await server.cliOk(["lease", "revoke", issued.lease_id]);
+      await waitFor("the key to die", async () => ((await chat(or.baseUrl, key, "openai/gpt-4o-mini")) === 200 ? undefined : true));
+    });
+
+    test("an OpenRouter key is created with its credit limit and an expiry at the provider", async () => {
+      const issued = await issue("openrouter/creds/small");
+      const key = (or.control.state() as { keys: Array<{ hash: string; limit: number | null; expires_at: string | null }> }).keys.find((k) => k.hash === issued.data["key_hash"]);
+      assert.equal(key?.limit, 2);
+      assert.ok(key?.expires_at, "the key has an expiry at the provider");
+    });
+
+    test("a role field of another provider is a 400 through the server", async () => {
+      const res = await server.http("POST", "litellm/roles/wrong", { project_id: "proj_x" });
+      assert.equal(res.status, 400);
+      assert.match(String(res.body.errors), /"project_id" do not apply to a litellm role/);
+    });
+  });
+}

@@ -119,15 +119,17 @@ export function openAIScenario(kind: ServerKind, binary: string | undefined, ski
       await server.cliOk(["lease", "revoke", issued.lease_id]);
     });
 
-    test("an issuance whose provider answer is lost leaves no orphan once the rollback has run", async () => {
-      em.control.addFault({ method: "POST", path: "/v1/organization/projects/*/service_accounts", times: 1, action: { type: "status", status: 500, afterHandler: true } });
+    test("a provider failure during issuance is a clear 400 that names the provider's answer", async () => {
+      em.control.addFault({ method: "POST", path: "/v1/organization/projects/*/service_accounts", times: 1, action: { type: "status", status: 500 } });
       const res = await server.http("GET", "openai/creds/my-role");
       assert.equal(res.status, 400);
-      assert.match(String(res.body.errors), /the key was not issued/);
-      assert.equal(accounts(), 1, "the provider created the account before failing");
-      // The rollback tick only acts on entries older than ten minutes, so this
-      // checks that the WAL entry is there for it; the unit tests run the rollback.
-      assert.ok(em.control.requests().length > 0);
+      assert.match(String(res.body.errors), /the key was not issued: OpenAI refused create project service account \(HTTP 500\)/);
+    });
+
+    test("a value that cannot be coerced, on a path with an existence check, is a 400 naming the field", async () => {
+      const res = await server.http("POST", "openai/roles/typo", { project_id: project, ttl: "soon" });
+      assert.equal(res.status, 400);
+      assert.match(String(res.body.errors), /"ttl".*duration/);
     });
 
     test("the metrics path answers in the Prometheus text format", async () => {

@@ -119,7 +119,11 @@ async function verify(backend: EngineBackend, config: ConfigEntry): Promise<void
   }
 }
 
-export async function writeConnectionHandler(name: string, { request, fields, backend }: HandlerContext<EngineBackend>): Promise<Response | undefined> {
+export function writeConnectionHandler(name: string, ctx: HandlerContext<EngineBackend>): Promise<Response | undefined> {
+  return ctx.backend.state.connectionLock.run(() => writeConnectionLocked(name, ctx));
+}
+
+async function writeConnectionLocked(name: string, { request, fields, backend }: HandlerContext<EngineBackend>): Promise<Response | undefined> {
   const existing = await readConnection(request.storage, name);
   const supplied = Object.keys(connectionFields).filter((f) => fields.has(f));
   const provider = (fields.getOk<string>("provider") as Provider | undefined) ?? existing?.provider ?? inferProvider(supplied);
@@ -149,6 +153,8 @@ export async function writeConnectionHandler(name: string, { request, fields, ba
       disable_automated_rotation: pick("disable_automated_rotation", prev?.disable_automated_rotation, false),
       delete_orphaned_accounts: pick("delete_orphaned_accounts", prev?.delete_orphaned_accounts, false),
       last_rotated_time: prev?.last_rotated_time ?? "",
+      // A key written by hand is the operator's: its expiry, if any, is unknown to us.
+      admin_api_key_expires_at: fields.has("admin_api_key") ? 0 : (prev?.admin_api_key_expires_at ?? 0),
       pending_admin_key_deletions: prev?.pending_admin_key_deletions ?? [],
       max_concurrency: maxConcurrency,
     };
@@ -180,6 +186,11 @@ export async function writeConnectionHandler(name: string, { request, fields, ba
     config = { provider, base_url: validateEndpoint("base_url", pick("base_url", prev?.base_url, DEFAULT_OPENROUTER_ENDPOINT)), provisioning_key: key, max_concurrency: maxConcurrency };
   }
 
+  for (const f of ["admin_api_key", "admin_api_key_id", "organization_id", "master_key", "provisioning_key"]) {
+    const v = (config as unknown as Record<string, unknown>)[f];
+    // These travel in HTTP headers; anything else would fail there, with the value in the error.
+    if (typeof v === "string" && !/^[\x21-\x7e]+$/.test(v)) throw invalidRequest(`"${f}" must be printable ASCII without spaces or line breaks`);
+  }
   if (!existing || credentialOf(existing) !== credentialOf(config)) await verify(backend, config);
   const warnings: string[] = [];
   if (config.provider === "openai" && !config.admin_api_key.startsWith("sk-admin")) warnings.push('admin_api_key does not start with "sk-admin": OpenAI admin keys normally do');

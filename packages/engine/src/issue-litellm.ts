@@ -4,6 +4,7 @@
 // Only its hash (LiteLLM's token id) is kept, in the lease.
 import { deleteWal, putWal, secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
 import { describeProviderFailure } from "./connection-config.ts";
+import { providerRefused } from "./providers/http.ts";
 import type { LiteLLMClient } from "./providers/litellm/client.ts";
 import { litellmKeySecret } from "./secret-litellm-key.ts";
 import { randomSuffix } from "./service-account-name.ts";
@@ -46,6 +47,7 @@ export async function issueLiteLLMKey(backend: EngineBackend, request: Request, 
     });
   } catch (err) {
     backend.state.metrics.inc("ai_secrets_issue_failures_total", "Key issuances that failed.", { provider: "litellm", role: roleName });
+    if (providerRefused(err)) await deleteWal(request.storage, walId).catch(() => undefined);
     throw describeProviderFailure(err, "the key was not issued");
   }
   try {

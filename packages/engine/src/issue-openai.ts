@@ -5,6 +5,7 @@
 // and delete.
 import { deleteWal, putWal, secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
 import { describeProviderFailure } from "./connection-config.ts";
+import { providerRefused } from "./providers/http.ts";
 import { openAIKeySecret } from "./secret-openai-key.ts";
 import { renderServiceAccountName } from "./service-account-name.ts";
 import { openAIConnection, type EngineBackend } from "./state.ts";
@@ -27,6 +28,7 @@ export async function issueOpenAIKey(backend: EngineBackend, request: Request, r
     account = await client.createServiceAccount(role.project_id, name);
   } catch (err) {
     backend.state.metrics.inc("ai_secrets_issue_failures_total", "Key issuances that failed.", { provider: "openai", role: roleName });
+    if (providerRefused(err)) await deleteWal(request.storage, walId).catch(() => undefined);
     throw describeProviderFailure(err, "the key was not issued");
   }
   try {

@@ -3,6 +3,7 @@
 // so it is set once, where no renewal can outlast it.
 import { deleteWal, putWal, secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
 import { describeProviderFailure } from "./connection-config.ts";
+import { providerRefused } from "./providers/http.ts";
 import type { OpenRouterClient } from "./providers/openrouter/client.ts";
 import { openrouterKeySecret } from "./secret-openrouter-key.ts";
 import { randomSuffix } from "./service-account-name.ts";
@@ -34,6 +35,7 @@ export async function issueOpenRouterKey(backend: EngineBackend, request: Reques
     created = await client.createKey({ name, ...(role.limit > 0 ? { limit: role.limit } : {}), expiresAt });
   } catch (err) {
     backend.state.metrics.inc("ai_secrets_issue_failures_total", "Key issuances that failed.", { provider: "openrouter", role: roleName });
+    if (providerRefused(err)) await deleteWal(request.storage, walId).catch(() => undefined);
     throw describeProviderFailure(err, "the key was not issued");
   }
   try {

@@ -22,11 +22,12 @@ export const pathConfig: PathDefinition<EngineBackend> = {
     update: { summary: "Configure the default provider connection.", handler: (ctx) => writeConnectionHandler(DEFAULT_CONNECTION, ctx) },
     delete: {
       summary: "Remove the default provider connection.",
-      handler: async ({ request, backend }) => {
-        await request.storage.delete(CONFIG_KEY);
-        forgetConnections(backend.state, DEFAULT_CONNECTION);
-        return undefined;
-      },
+      handler: ({ request, backend }) =>
+        backend.state.connectionLock.run(async () => {
+          await request.storage.delete(CONFIG_KEY);
+          forgetConnections(backend.state, DEFAULT_CONNECTION);
+          return undefined;
+        }),
     },
   },
   helpSynopsis: "Configure the mount's default connection to an AI provider.",

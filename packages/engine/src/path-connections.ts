@@ -30,12 +30,13 @@ export const pathConnections: PathDefinition<EngineBackend> = {
     update: { summary: "Configure a named provider connection.", handler: (ctx) => writeConnectionHandler(checkName(ctx.fields.string("name")), ctx) },
     delete: {
       summary: "Remove a named provider connection.",
-      handler: async ({ request, fields, backend }) => {
-        const n = checkName(fields.string("name"));
-        await request.storage.delete(CONNECTION_PREFIX + n);
-        forgetConnections(backend.state, n);
-        return undefined;
-      },
+      handler: ({ request, fields, backend }) =>
+        backend.state.connectionLock.run(async () => {
+          const n = checkName(fields.string("name"));
+          await request.storage.delete(CONNECTION_PREFIX + n);
+          forgetConnections(backend.state, n);
+          return undefined;
+        }),
     },
   },
   helpSynopsis: "Configure a named connection to an AI provider.",

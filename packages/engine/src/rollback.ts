@@ -4,7 +4,7 @@ import type { Request, WalEntry } from "@vault-plugin-ai/sdk";
 import { WAL_SERVICE_ACCOUNT, type ServiceAccountWal } from "./issue-openai.ts";
 import { litellmClient, WAL_LITELLM_KEY, type LiteLLMKeyWal } from "./issue-litellm.ts";
 import { openrouterClient, WAL_OPENROUTER_KEY, type OpenRouterKeyWal } from "./issue-openrouter.ts";
-import { DEFAULT_CONNECTION } from "./storage.ts";
+import { DEFAULT_CONNECTION, ISSUED_PREFIX } from "./storage.ts";
 import { rollbackAdminKeyCreation, WAL_ADMIN_KEY } from "./rotation.ts";
 import { openAIConnection, type EngineBackend } from "./state.ts";
 
@@ -14,8 +14,11 @@ export async function walRollback(backend: EngineBackend, request: Request, entr
       const wal = entry.data as Partial<ServiceAccountWal> | null;
       if (!wal?.project_id || !wal.name) return;
       const { client } = await openAIConnection(backend, request.storage, wal.connection ?? DEFAULT_CONNECTION);
+      const issued = new Set(await request.storage.list(ISSUED_PREFIX));
       for (const account of await client.listServiceAccounts(wal.project_id)) {
-        if (account.name !== wal.name) continue;
+        // An account a live lease holds is never this entry's orphan, even if
+        // a template produced the same name twice.
+        if (account.name !== wal.name || issued.has(account.id)) continue;
         await client.deleteServiceAccount(wal.project_id, account.id);
         backend.state.metrics.inc("ai_secrets_orphans_deleted_total", "Provider objects deleted by WAL rollback.", { provider: "openai" });
         backend.logger.warn("deleted a service account left by an interrupted issuance", { project_id: wal.project_id, service_account_id: account.id });

@@ -48,7 +48,11 @@ async function readOpenAI(storage: Storage, name: string): Promise<OpenAIConfigE
   return config?.provider === "openai" ? config : undefined;
 }
 
-export async function rotateAdminKey(backend: EngineBackend, storage: Storage, name: string = DEFAULT_CONNECTION, now = new Date()): Promise<RotationResult> {
+export function rotateAdminKey(backend: EngineBackend, storage: Storage, name: string = DEFAULT_CONNECTION, now = new Date()): Promise<RotationResult> {
+  return backend.state.connectionLock.run(() => rotateAdminKeyLocked(backend, storage, name, now));
+}
+
+async function rotateAdminKeyLocked(backend: EngineBackend, storage: Storage, name: string, now: Date): Promise<RotationResult> {
   const config = await readConnection(storage, name);
   if (!config) throw invalidRequest(`connection "${name}" is not configured`);
   if (config.provider !== "openai") throw invalidRequest(`connection "${name}" is ${config.provider}: only OpenAI admin keys can be rotated by the engine (LiteLLM cannot mint master keys)`);
@@ -64,6 +68,7 @@ export async function rotateAdminKey(backend: EngineBackend, storage: Storage, n
     admin_api_key: created.value,
     admin_api_key_id: created.id,
     last_rotated_time: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    admin_api_key_expires_at: created.expiresAt ?? (expiry ? Math.floor(now.getTime() / 1000) + expiry : 0),
     pending_admin_key_deletions: [...new Set([...config.pending_admin_key_deletions, config.admin_api_key_id])],
   };
   const newClient = openAIClientFor(backend.state, updated, backend.logger);
@@ -86,12 +91,16 @@ export async function rotateAdminKey(backend: EngineBackend, storage: Storage, n
   backend.state.metrics.inc("ai_secrets_admin_key_rotations_total", "Admin key rotations attempted.", { stage: "stored" });
   backend.logger.info("admin API key rotated", { admin_api_key_id: created.id, expires_in_seconds: expiry ?? 0 });
 
-  const oldKeyDeleted = await deletePendingAdminKeys(backend, storage, name, newClient);
+  const oldKeyDeleted = await deletePendingAdminKeysLocked(backend, storage, name, newClient);
   return { adminApiKeyId: created.id, rotatedTime: updated.last_rotated_time, oldKeyDeleted };
 }
 
 /** Deletes replaced admin keys still pending; returns whether none is left pending. */
-export async function deletePendingAdminKeys(backend: EngineBackend, storage: Storage, name: string = DEFAULT_CONNECTION, client?: OpenAIAdminClient): Promise<boolean> {
+export function deletePendingAdminKeys(backend: EngineBackend, storage: Storage, name: string = DEFAULT_CONNECTION): Promise<boolean> {
+  return backend.state.connectionLock.run(() => deletePendingAdminKeysLocked(backend, storage, name));
+}
+
+async function deletePendingAdminKeysLocked(backend: EngineBackend, storage: Storage, name: string, client?: OpenAIAdminClient): Promise<boolean> {
   const config = await readOpenAI(storage, name);
   if (!config || config.pending_admin_key_deletions.length === 0) return true;
   const c = client ?? openAIClientFor(backend.state, config, backend.logger);
@@ -132,6 +141,14 @@ export async function rollbackAdminKeyCreation(backend: EngineBackend, storage: 
 
 /** Whether the schedule says a rotation is due now. */
 export function rotationDue(config: OpenAIConfigEntry, now: Date): boolean {
+  // A key the engine made with an expiry is replaced well before it dies,
+  // whatever the schedule says now: the schedule may have changed since.
+  const expiresAt = config.admin_api_key_expires_at ?? 0;
+  if (expiresAt > 0) {
+    const issued = config.last_rotated_time ? Date.parse(config.last_rotated_time) / 1000 : expiresAt - 3600;
+    const margin = Math.max(3600, (expiresAt - issued) / 3);
+    if (now.getTime() / 1000 >= expiresAt - margin) return true;
+  }
   if (config.disable_automated_rotation) return false;
   const last = config.last_rotated_time ? Date.parse(config.last_rotated_time) : NaN;
   if (config.rotation_period > 0) {

@@ -59,6 +59,11 @@ export function checkServiceAccountTemplate(template: string): void {
   } catch (err) {
     throw invalidRequest(`service_account_name_template: ${(err as Error).message}`);
   }
+  // Names must differ from one issuance to the next: the rollback finds an
+  // orphan by its name, and must never find a live account under it.
+  if (!fields.includes("RandomSuffix") && !/\b(random|uuid)\b/.test(template)) {
+    throw invalidRequest("service_account_name_template must make every name unique: include {{.RandomSuffix}}, random or uuid");
+  }
   const unknown = fields.filter((f) => !TEMPLATE_FIELDS.has(f));
   if (unknown.length > 0) {
     throw invalidRequest(`service_account_name_template uses unknown field(s) ${unknown.map((f) => "." + f).join(", ")}; available: .RoleName, .RandomSuffix, .ProjectName, .DisplayName`);

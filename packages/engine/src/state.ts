@@ -8,6 +8,7 @@ import { LiteLLMClient } from "./providers/litellm/client.ts";
 import { OpenAIAdminClient } from "./providers/openai/client.ts";
 import { OpenRouterClient } from "./providers/openrouter/client.ts";
 import { Metrics } from "./metrics.ts";
+import { AsyncLock } from "./lock.ts";
 import { DEFAULT_CONNECTION, readConnection, type ConfigEntry, type LiteLLMConfigEntry, type OpenAIConfigEntry, type OpenRouterConfigEntry } from "./storage.ts";
 
 export type Connection =
@@ -20,12 +21,16 @@ export interface EngineState {
   metrics: Metrics;
   /** Test seam: provider HTTP options (e.g. a faster retry policy). */
   httpOverrides: Pick<HttpClientOptions, "retry" | "timeoutMs">;
+  /** Serializes every read-modify-write of a connection. */
+  connectionLock: AsyncLock;
+  /** Bumped whenever cached connections are dropped, so a read that raced the drop is not cached. */
+  connectionGeneration: number;
 }
 
 export type EngineBackend = Backend<EngineState>;
 
 export function newEngineState(): EngineState {
-  return { connections: new Map(), metrics: new Metrics(), httpOverrides: {} };
+  return { connections: new Map(), metrics: new Metrics(), httpOverrides: {}, connectionLock: new AsyncLock(), connectionGeneration: 0 };
 }
 
 function httpOptions(state: EngineState, config: ConfigEntry, logger?: Logger) {
@@ -58,6 +63,7 @@ export function clientFor(state: EngineState, config: ConfigEntry, logger?: Logg
 export async function connection(backend: EngineBackend, storage: Storage, name = DEFAULT_CONNECTION): Promise<Connection> {
   const cached = backend.state.connections.get(name);
   if (cached) return cached;
+  const generation = backend.state.connectionGeneration;
   const config = await readConnection(storage, name);
   if (!config) {
     throw invalidRequest(
@@ -65,7 +71,7 @@ export async function connection(backend: EngineBackend, storage: Storage, name 
     );
   }
   const entry = clientFor(backend.state, config, backend.logger);
-  backend.state.connections.set(name, entry);
+  if (generation === backend.state.connectionGeneration) backend.state.connections.set(name, entry);
   return entry;
 }
 
@@ -76,6 +82,7 @@ export async function openAIConnection(backend: EngineBackend, storage: Storage,
 }
 
 export function forgetConnections(state: EngineState, name?: string): void {
+  state.connectionGeneration++;
   if (name === undefined) state.connections.clear();
   else state.connections.delete(name);
 }

@@ -32,6 +32,8 @@ export interface OpenAIConfigEntry {
   disable_automated_rotation: boolean;
   /** RFC 3339; empty until the first rotation. */
   last_rotated_time: string;
+  /** Unix seconds at which the stored admin key expires at OpenAI (0: never). Rotation comes well before. */
+  admin_api_key_expires_at?: number;
   /**
    * Ids of replaced admin keys whose deletion has not succeeded yet. Kept
    * until it does, so no admin key is ever left alive and untracked.

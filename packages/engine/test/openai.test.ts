@@ -95,7 +95,97 @@ test("a bad name template is rejected when the role is written", async () => {
   try {
     await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_name_template: "vault-{{.RoleName" }), /service_account_name_template/);
     await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_name_template: "{{ nosuchfunc .RoleName }}" }), /service_account_name_template/);
-    await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_name_template: "vault-{{.Rolename}}" }), /unknown field\(s\) \.Rolename/);
+    await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_name_template: "vault-{{.Rolename}}-{{.RandomSuffix}}" }), /unknown field\(s\) \.Rolename/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a name template that could repeat a name is rejected, since the rollback finds orphans by name", async () => {
+  const h = await openAIHarness();
+  try {
+    await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_name_template: "svc-{{.RoleName}}" }), /must make every name unique/);
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_name_template: "svc-{{.RoleName}}-{{random 6}}" });
+  } finally {
+    await h.close();
+  }
+});
+
+test("the rollback never deletes an account a live lease holds, even under the orphan's name", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    const live = (await h.tb.read("creds/r"))!;
+    const { putWal } = await import("@vault-plugin-ai/sdk");
+    await putWal(h.tb.storage, "openai-service-account", { project_id: h.em.projects[0]!.id, name: live.data?.["service_account"] });
+    await ageWal(h.tb);
+    await h.tb.rollback();
+    assert.equal(serviceAccounts(h.em).length, 1);
+    assert.deepEqual(await h.tb.storage.list("wal/"), []);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a provider's refusal of the creation leaves no WAL entry behind", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    h.em.control.addFault({ method: "POST", path: "/v1/organization/projects/*/service_accounts", times: 1, action: { type: "status", status: 400 } });
+    await assert.rejects(h.tb.read("creds/r"));
+    assert.deepEqual(await h.tb.storage.list("wal/"), []);
+  } finally {
+    await h.close();
+  }
+});
+
+test("an admin key with a line break is refused before it could reach a header or an error", async () => {
+  const h = await openAIHarness({ configure: false });
+  try {
+    const secret = `${h.em.adminKey}\nsecond-line`;
+    await assert.rejects(
+      h.tb.write("config", { admin_api_key: secret, admin_api_key_id: h.em.adminKeyId, organization_id: h.em.organizationId, api_endpoint: h.em.baseUrl }),
+      (err: Error) => /"admin_api_key" must be printable ASCII/.test(err.message) && !err.message.includes(h.em.adminKey),
+    );
+  } finally {
+    await h.close();
+  }
+});
+
+test("two rotations at once leave exactly one admin key, the stored one", async () => {
+  const h = await openAIHarness();
+  try {
+    await Promise.all([h.tb.write("config/rotate"), h.tb.write("config/rotate")]);
+    const stored = (await h.tb.read("config"))?.data?.["admin_api_key_id"];
+    assert.deepEqual(emulatorState(h.em).admin_api_keys.map((k) => k.id), [stored]);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a rotation racing a config write never leaves a stale admin key stored", async () => {
+  const h = await openAIHarness();
+  try {
+    await Promise.all([h.tb.write("config/rotate"), h.tb.write("config", { api_endpoint: h.em.baseUrl + "/" })]);
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
+    assert.ok((await h.tb.read("creds/r"))?.data?.["api_key"], "the stored key works");
+    assert.equal(emulatorState(h.em).admin_api_keys.length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test("an engine-made admin key is replaced before it expires, even after the schedule was lengthened", async () => {
+  const h = await openAIHarness({ config: { rotation_period: "1h" } });
+  try {
+    await h.tb.write("config/rotate");
+    await h.tb.write("config", { rotation_period: "720h" });
+    const { rotationDue } = await import("../src/rotation.ts");
+    const { readConfig } = await import("../src/storage.ts");
+    const config = (await readConfig(h.tb.storage))!;
+    assert.ok(config.provider === "openai" && (config.admin_api_key_expires_at ?? 0) > 0, "the rotated key carries an expiry");
+    assert.equal(rotationDue(config as Parameters<typeof rotationDue>[0], new Date()), false);
+    assert.equal(rotationDue(config as Parameters<typeof rotationDue>[0], new Date(Date.now() + 100 * 60_000)), true, "due before the 2h expiry, though the period is 720h");
   } finally {
     await h.close();
   }

@@ -202,8 +202,10 @@ export class HttpClient {
           safeToResend: refused,
           error: new ProviderError(
             this.provider,
-            timedOut ? `${this.provider} did not answer ${options.operation} within ${timeoutMs} ms` : `cannot reach ${this.provider} for ${options.operation}: ${code ?? (err as Error).message}`,
-            { retryable: true, cause: err },
+            // Only the error code is shown: a message can quote the request
+            // (Node's fetch repeats an invalid header value, the key included).
+            timedOut ? `${this.provider} did not answer ${options.operation} within ${timeoutMs} ms` : `cannot reach ${this.provider} for ${options.operation}${code ? `: ${code}` : ""}`,
+            { retryable: timedOut || code !== undefined, cause: err },
           ),
         };
       }
@@ -273,4 +275,13 @@ export function describeError(body: unknown): { message: string; code: string | 
 /** Replaces anything shaped like an API key, so a provider echoing one never puts it in an error. */
 export function redactSecrets(text: string): string {
   return text.replace(/\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}/g, "[redacted]").replace(/Bearer\s+\S+/gi, "Bearer [redacted]");
+}
+
+/**
+ * Whether the provider certainly did not act on a request: it answered with
+ * a client error other than a timeout or a rate limit. After a 5xx, a
+ * timeout or a broken connection, it may have.
+ */
+export function providerRefused(err: unknown): boolean {
+  return err instanceof ProviderError && err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
 }

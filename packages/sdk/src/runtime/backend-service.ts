@@ -8,7 +8,7 @@ import type { BackendServer } from "../proto/pb/backend.ts";
 import type { BackendFactory, LogicalBackend, Storage } from "../logical/types.ts";
 import { LogicalError } from "../logical/errors.ts";
 import type { Broker } from "./broker.ts";
-import { HostStorage, HostSystemView } from "./host-clients.ts";
+import { HostCallError, HostStorage, HostSystemView } from "./host-clients.ts";
 import type { Logger } from "./logger.ts";
 import { ErrType, errorToWire, requestFromWire, responseToWire, specialPathsToWire, WireFormatError } from "./translate.ts";
 
@@ -38,6 +38,15 @@ function internalFailure(logger: Logger, err: unknown, context: Record<string, u
   // The stack goes to the log for the operator, never to the client.
   logger.error("request handler failed", { ...context, error: (err as Error)?.message ?? String(err), stack: (err as Error)?.stack });
   return { errType: ErrType.internal, errMsg: "internal error in plugin; see the plugin's log for details", errCode: 0n };
+}
+
+/**
+ * A failure of the server's own storage passes through with its message, as
+ * a Go plugin's would: the server reads it ("cannot write to readonly
+ * storage" on a standby) to decide whether to forward the request.
+ */
+function hostFailure(err: HostCallError): pb.ProtoError {
+  return { errType: ErrType.unknown, errMsg: err.message, errCode: 0n };
 }
 
 export class BackendService {
@@ -129,6 +138,8 @@ export class BackendService {
         } catch (err) {
           if (err instanceof LogicalError) {
             callback(null, errorToWire(err));
+          } else if (err instanceof HostCallError) {
+            callback(null, { response: undefined, err: hostFailure(err) });
           } else if (err instanceof WireFormatError) {
             callback(null, { response: undefined, err: { errType: ErrType.statusBadRequest, errMsg: err.message, errCode: 0n } });
           } else {
@@ -150,12 +161,20 @@ export class BackendService {
           const result = await instance.backend.handleExistenceCheck(requestFromWire(wireReq, instance.storage));
           callback(null, { checkFound: result.checkFound, exists: result.exists, err: undefined });
         } catch (err) {
-          // Any error other than "unsupported path" makes the server fail the
-          // write with a 500, so only a real failure is reported as one.
-          const wire =
-            err instanceof LogicalError
-              ? errorToWire(err).err
-              : internalFailure(this.options.logger, err, { path: wireReq?.path, operation: "existence-check" });
+          // The server turns any existence-check error into a 500 unless it is
+          // a user error (400) or "unsupported path" (404, deferred to the
+          // request), as the Go SDK's errutil.UserError is; field errors must
+          // therefore travel as user errors carrying their message.
+          let wire: pb.ProtoError;
+          if (err instanceof LogicalError && (err.kind === "invalid-request" || err.kind === "bad-request")) {
+            wire = { errType: ErrType.user, errMsg: err.message, errCode: 0n };
+          } else if (err instanceof LogicalError) {
+            wire = errorToWire(err).err;
+          } else if (err instanceof HostCallError) {
+            wire = hostFailure(err);
+          } else {
+            wire = internalFailure(this.options.logger, err, { path: wireReq?.path, operation: "existence-check" });
+          }
           callback(null, { checkFound: false, exists: false, err: wire });
         }
       })();

@@ -18,9 +18,18 @@ step "Generated protobuf code is up to date"
 bash scripts/check-proto.sh || fail "generated code differs from proto/: run npm run proto"
 
 step "HashiCorp Vault server (built from the Go module proxy, cached)"
-VAULT_BINARY=$(bash scripts/get-vault.sh | tail -n 1) || fail "building Vault (see the error above)"
-export VAULT_BINARY
-"$VAULT_BINARY" version >&2
+# If Vault cannot be built on this machine, its end-to-end tests are reported
+# as skipped with the build's error, and everything else still runs (OpenBao
+# is the primary test bed). The summary says so loudly.
+vault_note=""
+if VAULT_BINARY=$(bash scripts/get-vault.sh 2> >(tee /tmp/get-vault.err >&2) | tail -n 1) && [ -x "$VAULT_BINARY" ]; then
+  export VAULT_BINARY
+  "$VAULT_BINARY" version >&2
+else
+  unset VAULT_BINARY
+  vault_note="Vault end-to-end tests SKIPPED: building Vault failed: $(tail -n 3 /tmp/get-vault.err | tr '\n' ' ')"
+  echo "$vault_note" >&2
+fi
 
 log=$(mktemp)
 step "Node tests: units, plugin process, end to end on OpenBao and Vault"
@@ -41,6 +50,7 @@ passed=$(( $(num pass || echo 0) + $(grep -E '^\s*--- PASS' "$golog" | grep -c /
 failed=$(( $(num fail || echo 0) + $(grep -E '^\s*--- FAIL' "$golog" | grep -c /) ))
 skipped=$(( $(num skipped || echo 0) + $(grep -E '^\s*--- SKIP' "$golog" | grep -c /) ))
 echo
+[ -n "$vault_note" ] && echo "$vault_note"
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$node_status" -ne 0 ] || [ "$go_status" -ne 0 ] || [ "$failed" -ne 0 ]; then
   exit 1

@@ -55,7 +55,6 @@ export const pathConnectionRotate: PathDefinition<EngineBackend> = {
   operations: {
     update: {
       summary: "Rotate a named OpenAI connection's admin key.",
-      forwardPerformanceStandby: true,
       handler: async ({ request, fields, backend }) => {
         let result;
         try {

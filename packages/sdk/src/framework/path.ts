@@ -17,8 +17,6 @@ export interface OperationDefinition<B = unknown> {
   handler: Handler<B>;
   summary?: string;
   description?: string;
-  /** Forward the write to the active node (the server does this for writes already). */
-  forwardPerformanceStandby?: boolean;
 }
 
 export interface DisplayAttributes {

@@ -14,8 +14,8 @@ import { litellmKeySecret } from "./secret-litellm-key.ts";
 import { openrouterKeySecret } from "./secret-openrouter-key.ts";
 import { pathConnectionRotate, pathConnections, pathConnectionsList } from "./path-connections.ts";
 import { pathSpend } from "./path-spend.ts";
-import { type EngineState, forgetConnections, newEngineState } from "./state.ts";
-import { CONFIG_KEY, CONNECTION_PREFIX, DEFAULT_CONNECTION, readConfig, readConnection } from "./storage.ts";
+import { type EngineState, forgetConnections, forgetRole, newEngineState } from "./state.ts";
+import { CONFIG_KEY, CONNECTION_PREFIX, DEFAULT_CONNECTION, readConfig, readConnection, ROLE_PREFIX } from "./storage.ts";
 
 export const VERSION = "v0.1.0";
 
@@ -47,6 +47,7 @@ export const engineDefinition: BackendDefinition<EngineState> = {
   invalidate: (backend, key) => {
     if (key === CONFIG_KEY) forgetConnections(backend.state, DEFAULT_CONNECTION);
     else if (key.startsWith(CONNECTION_PREFIX)) forgetConnections(backend.state, key.slice(CONNECTION_PREFIX.length));
+    else if (key.startsWith(ROLE_PREFIX)) forgetRole(backend.state, key.slice(ROLE_PREFIX.length));
   },
 };
 

@@ -51,8 +51,8 @@ export async function issueLiteLLMKey(backend: EngineBackend, request: Request, 
     throw describeProviderFailure(err, "the key was not issued");
   }
   try {
-    await recordIssuedAccount(request.storage, created.token, { provider: "litellm", connection: role.connection, role: roleName, name: keyAlias });
-    await deleteWal(request.storage, walId);
+    // Independent writes: one round trip to the server instead of two.
+    await Promise.all([recordIssuedAccount(request.storage, created.token, { provider: "litellm", connection: role.connection, role: roleName, name: keyAlias }), deleteWal(request.storage, walId)]);
   } catch (err) {
     await client.deleteKey(created.token).catch(() => undefined);
     await forgetIssuedAccount(request.storage, created.token).catch(() => undefined);

@@ -39,8 +39,8 @@ export async function issueOpenRouterKey(backend: EngineBackend, request: Reques
     throw describeProviderFailure(err, "the key was not issued");
   }
   try {
-    await recordIssuedAccount(request.storage, created.hash, { provider: "openrouter", connection: role.connection, role: roleName, name });
-    await deleteWal(request.storage, walId);
+    // Independent writes: one round trip to the server instead of two.
+    await Promise.all([recordIssuedAccount(request.storage, created.hash, { provider: "openrouter", connection: role.connection, role: roleName, name }), deleteWal(request.storage, walId)]);
   } catch (err) {
     await client.deleteKey(created.hash).catch(() => undefined);
     await forgetIssuedAccount(request.storage, created.hash).catch(() => undefined);

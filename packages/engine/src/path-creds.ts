@@ -4,12 +4,11 @@ import { formatDuration, invalidRequest, type HandlerContext, type PathDefinitio
 import { issueLiteLLMKey } from "./issue-litellm.ts";
 import { issueOpenAIKey } from "./issue-openai.ts";
 import { issueOpenRouterKey } from "./issue-openrouter.ts";
-import type { EngineBackend } from "./state.ts";
-import { readRole } from "./storage.ts";
+import { cachedRole, type EngineBackend } from "./state.ts";
 
 async function issue({ request, fields, backend }: HandlerContext<EngineBackend>): Promise<Response> {
   const roleName = fields.string("name");
-  const role = await readRole(request.storage, roleName);
+  const role = await cachedRole(backend, request.storage, roleName);
   if (!role) throw invalidRequest(`role "${roleName}" does not exist`);
   const warnings: string[] = [];
   let ttl = role.ttl;

@@ -6,7 +6,7 @@
 import { invalidRequest, type FieldData, type FieldSchemas, type HandlerContext, type PathDefinition, type Response } from "@vault-plugin-ai/sdk";
 import { describeProviderFailure } from "./connection-config.ts";
 import { checkServiceAccountTemplate, DEFAULT_NAME_TEMPLATE } from "./service-account-name.ts";
-import { connection, type EngineBackend } from "./state.ts";
+import { connection, forgetRole, type EngineBackend } from "./state.ts";
 import { DEFAULT_CONNECTION, readRole, ROLE_PREFIX, writeRole, type LiteLLMRoleEntry, type OpenAIRoleEntry, type OpenRouterRoleEntry, type Provider, type RoleEntry } from "./storage.ts";
 
 export const DEFAULT_DESCRIPTION = "Service account created by Vault";
@@ -182,6 +182,7 @@ async function writeRoleHandler(ctx: HandlerContext<EngineBackend>) {
   else if (provider === "litellm") role = buildLiteLLMRole(fields, existing?.provider === "litellm" ? existing : undefined, pick, common);
   else role = buildOpenRouterRole(existing?.provider === "openrouter" ? existing : undefined, pick, common);
   await writeRole(request.storage, name, role);
+  forgetRole(backend.state, name);
   return undefined;
 }
 
@@ -201,8 +202,9 @@ export const pathRoles: PathDefinition<EngineBackend> = {
     update: { summary: "Update a role.", handler: writeRoleHandler },
     delete: {
       summary: "Delete a role. Keys already issued keep their leases and still revoke.",
-      handler: async ({ request, fields }) => {
+      handler: async ({ request, fields, backend }) => {
         await request.storage.delete(ROLE_PREFIX + fields.string("name"));
+        forgetRole(backend.state, fields.string("name"));
         return undefined;
       },
     },

@@ -9,7 +9,7 @@ import { OpenAIAdminClient } from "./providers/openai/client.ts";
 import { OpenRouterClient } from "./providers/openrouter/client.ts";
 import { Metrics } from "./metrics.ts";
 import { AsyncLock } from "./lock.ts";
-import { DEFAULT_CONNECTION, readConnection, type ConfigEntry, type LiteLLMConfigEntry, type OpenAIConfigEntry, type OpenRouterConfigEntry } from "./storage.ts";
+import { DEFAULT_CONNECTION, readConnection, readRole, type RoleEntry, type ConfigEntry, type LiteLLMConfigEntry, type OpenAIConfigEntry, type OpenRouterConfigEntry } from "./storage.ts";
 
 export type Connection =
   | { config: OpenAIConfigEntry; client: OpenAIAdminClient }
@@ -25,12 +25,14 @@ export interface EngineState {
   connectionLock: AsyncLock;
   /** Bumped whenever cached connections are dropped, so a read that raced the drop is not cached. */
   connectionGeneration: number;
+  /** Roles as last read or written on this node; dropped on write, delete and invalidation. */
+  roles: Map<string, RoleEntry>;
 }
 
 export type EngineBackend = Backend<EngineState>;
 
 export function newEngineState(): EngineState {
-  return { connections: new Map(), metrics: new Metrics(), httpOverrides: {}, connectionLock: new AsyncLock(), connectionGeneration: 0 };
+  return { connections: new Map(), metrics: new Metrics(), httpOverrides: {}, connectionLock: new AsyncLock(), connectionGeneration: 0, roles: new Map() };
 }
 
 function httpOptions(state: EngineState, config: ConfigEntry, logger?: Logger) {
@@ -85,4 +87,20 @@ export function forgetConnections(state: EngineState, name?: string): void {
   state.connectionGeneration++;
   if (name === undefined) state.connections.clear();
   else state.connections.delete(name);
+}
+
+/** A role, from this node's cache when it has it: issuing a key then reads nothing from storage. */
+export async function cachedRole(backend: EngineBackend, storage: Storage, name: string): Promise<RoleEntry | undefined> {
+  const cached = backend.state.roles.get(name);
+  if (cached) return cached;
+  const generation = backend.state.connectionGeneration;
+  const role = await readRole(storage, name);
+  if (role && generation === backend.state.connectionGeneration) backend.state.roles.set(name, role);
+  return role;
+}
+
+export function forgetRole(state: EngineState, name?: string): void {
+  state.connectionGeneration++;
+  if (name === undefined) state.roles.clear();
+  else state.roles.delete(name);
 }

@@ -1,20 +1,17 @@
 // The lease of a LiteLLM virtual key: renew moves the key's LiteLLM expiry to
 // the lease's new end; revoke deletes the key, "already gone" counting as done.
-import { calculateTtl, type SecretType } from "@vault-plugin-ai/sdk";
+import type { SecretType } from "@vault-plugin-ai/sdk";
+import { renewalTtl } from "./lease-renewal.ts";
 import { litellmClient } from "./issue-litellm.ts";
 import type { EngineBackend } from "./state.ts";
-import { DEFAULT_CONNECTION, forgetIssuedAccount, readRole } from "./storage.ts";
+import { DEFAULT_CONNECTION, forgetIssuedAccount } from "./storage.ts";
 
 export const LITELLM_SECRET_TYPE = "litellm_key";
 
 export const litellmKeySecret: SecretType<EngineBackend> = {
   type: LITELLM_SECRET_TYPE,
   renew: async ({ request, internal, backend }) => {
-    const roleName = typeof internal["role"] === "string" ? internal["role"] : "";
-    const role = roleName ? await readRole(request.storage, roleName) : undefined;
-    const lease = request.secret!.leaseOptions;
-    const maxTtl = typeof internal["max_ttl"] === "number" ? internal["max_ttl"] : (role?.max_ttl ?? 0);
-    const { ttl, warnings } = await calculateTtl({ system: backend.system, increment: lease.increment, backendTtl: role?.ttl ?? lease.ttl, backendMaxTtl: maxTtl, startTime: lease.issueTime });
+    const { roleName, ttl, maxTtl, warnings } = await renewalTtl(backend, request, internal);
     const token = String(internal["token"] ?? "");
     const client = await litellmClient(backend, request, typeof internal["connection"] === "string" ? internal["connection"] : DEFAULT_CONNECTION);
     // The key must not die before the lease it belongs to.

@@ -1,26 +1,17 @@
 // The lease of an issued OpenAI key. Its type name is the Go plugin's, so a
 // lease issued by that plugin is renewed and revoked by this one after a
 // migration. Internal data holds ids only, never the key.
-import { calculateTtl, type SecretType } from "@vault-plugin-ai/sdk";
+import type { SecretType } from "@vault-plugin-ai/sdk";
+import { renewalTtl } from "./lease-renewal.ts";
 import { openAIConnection, type EngineBackend } from "./state.ts";
-import { DEFAULT_CONNECTION, forgetIssuedAccount, readRole } from "./storage.ts";
+import { DEFAULT_CONNECTION, forgetIssuedAccount } from "./storage.ts";
 
 export const OPENAI_SECRET_TYPE = "openai_api_key";
 
 export const openAIKeySecret: SecretType<EngineBackend> = {
   type: OPENAI_SECRET_TYPE,
   renew: async ({ request, internal, backend }) => {
-    const roleName = typeof internal["role"] === "string" ? internal["role"] : "";
-    const role = roleName ? await readRole(request.storage, roleName) : undefined;
-    const lease = request.secret!.leaseOptions;
-    const maxTtl = typeof internal["max_ttl"] === "number" ? internal["max_ttl"] : (role?.max_ttl ?? 0);
-    const { ttl, warnings } = await calculateTtl({
-      system: backend.system,
-      increment: lease.increment,
-      backendTtl: role?.ttl ?? lease.ttl,
-      backendMaxTtl: maxTtl,
-      startTime: lease.issueTime,
-    });
+    const { roleName, ttl, maxTtl, warnings } = await renewalTtl(backend, request, internal);
     backend.state.metrics.inc("ai_secrets_leases_renewed_total", "Leases renewed.", { provider: "openai", role: roleName });
     return { warnings, secret: { internalData: {}, leaseOptions: { ttl, maxTtl, renewable: true } } };
   },

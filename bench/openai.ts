@@ -6,21 +6,12 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DevServer } from "../scripts/lib/dev-server.ts";
+import { goPlugin, pct, root } from "./lib.ts";
 
-const root = join(import.meta.dirname, "..");
 const ours = join(root, "dist", "bin", "vault-plugin-secrets-ai");
 const SEQUENTIAL = Number(process.env["BENCH_SEQUENTIAL"] ?? 200);
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 10);
 
-function goPlugin(name: string): string {
-  // The script builds the pinned Go plugin once and prints its directory last.
-  const out = execFileSync("bash", [join(root, "scripts", "get-go-plugins.sh"), name], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  const dir = out.trim().split("\n").at(-1)?.trim();
-  if (!dir) throw new Error("scripts/get-go-plugins.sh printed no directory");
-  return join(dir, name);
-}
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 async function timed<T>(f: () => Promise<T>): Promise<[number, T]> {

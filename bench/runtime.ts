@@ -8,23 +8,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DevServer } from "../scripts/lib/dev-server.ts";
+import { goPlugin, pct, root } from "./lib.ts";
 import { generatePluginIdentity } from "../packages/sdk/src/runtime/tls.ts";
 
-const root = join(import.meta.dirname, "..");
 const bao = join(root, ".venv", "bin", "bao");
 const ours = join(root, "dist", "bin", "vault-plugin-example-kv");
 const STARTS = Number(process.env["BENCH_STARTS"] ?? 20);
 const READS = Number(process.env["BENCH_READS"] ?? 2000);
 
-function goPlugin(name: string): string {
-  // The script builds the pinned Go plugin once and prints its directory last.
-  const out = execFileSync("bash", [join(root, "scripts", "get-go-plugins.sh"), name], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  const dir = out.trim().split("\n").at(-1)?.trim();
-  if (!dir) throw new Error("scripts/get-go-plugins.sh printed no directory");
-  return join(dir, name);
-}
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 1)} ms`;
 const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
 

@@ -2,28 +2,20 @@
 // connections on one mount, in the SDK's test kit against the emulators.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defineBackend, LogicalError, type Backend } from "@vault-plugin-ai/sdk";
+import { defineBackend, type Backend } from "@vault-plugin-ai/sdk";
 import { TestBackend } from "@vault-plugin-ai/sdk/testing";
 import { engineDefinition } from "../src/backend.ts";
 import { newEngineState, type EngineState } from "../src/state.ts";
 import { startLiteLLMEmulator, type LiteLLMEmulator } from "../../../tools/emulators/litellm/emulator.ts";
 import { startOpenRouterEmulator } from "../../../tools/emulators/openrouter/emulator.ts";
 import { startOpenAIEmulator } from "../../../tools/emulators/openai/emulator.ts";
-import { ageWal } from "./support.ts";
+import { ageWal, rejects400 } from "./support.ts";
 
 async function mount() {
   const factory = defineBackend<EngineState>(engineDefinition, () => ({ ...newEngineState(), httpOverrides: { retry: { baseDelayMs: 5, maxDelayMs: 50, maxTotalMs: 2_000 }, timeoutMs: 2_000 } }));
   return TestBackend.create(factory, { system: { defaultLeaseTtl: 3600, maxLeaseTtl: 86400 } });
 }
 
-async function rejects400(p: Promise<unknown>, message: RegExp) {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof LogicalError, String(err));
-    assert.equal(err.status, 400);
-    assert.match(err.message, message);
-    return true;
-  });
-}
 
 async function chat(em: { baseUrl: string }, path: string, key: string, model: string): Promise<number> {
   const res = await fetch(`${em.baseUrl}${path}`, {

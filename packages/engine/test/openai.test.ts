@@ -2,17 +2,8 @@
 // emulator: the seed plugin's paths and response keys, and what we do better.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LogicalError } from "@vault-plugin-ai/sdk";
-import { ageWal, emulatorState, keyWorks, openAIHarness, serviceAccounts } from "./support.ts";
+import { ageWal, emulatorState, keyWorks, openAIHarness, rejects400, serviceAccounts } from "./support.ts";
 
-async function rejects400(p: Promise<unknown>, message: RegExp) {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof LogicalError, String(err));
-    assert.equal(err.status, 400);
-    assert.match(err.message, message);
-    return true;
-  });
-}
 
 test("config write with a wrong admin key is a 400 naming the problem, and stores nothing", async () => {
   const h = await openAIHarness({ configure: false });

@@ -1,6 +1,7 @@
 // A mount of the engine in the SDK's test kit, configured against a fresh
 // OpenAI Admin API emulator, with provider retries fast enough for tests.
-import { defineBackend, type Backend } from "@vault-plugin-ai/sdk";
+import assert from "node:assert/strict";
+import { defineBackend, LogicalError, type Backend } from "@vault-plugin-ai/sdk";
 import { TestBackend } from "@vault-plugin-ai/sdk/testing";
 import { engineDefinition } from "../src/backend.ts";
 import { newEngineState, type EngineState } from "../src/state.ts";
@@ -54,4 +55,14 @@ export async function ageWal(tb: TestBackend, seconds = 3600): Promise<void> {
     parsed.created_at -= seconds;
     await tb.storage.put({ key: entry.key, value: Buffer.from(JSON.stringify(parsed)) });
   }
+}
+
+/** Asserts a 400 whose message matches. */
+export async function rejects400(p: Promise<unknown>, message: RegExp): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof LogicalError, String(err));
+    assert.equal(err.status, 400);
+    assert.match(err.message, message);
+    return true;
+  });
 }

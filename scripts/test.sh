@@ -32,9 +32,12 @@ else
 fi
 
 log=$(mktemp)
-step "Node tests: units, plugin process, end to end on OpenBao and Vault"
+RELIABILITY_REPORT=$(mktemp --suffix=.jsonl)
+export RELIABILITY_REPORT
+step "Node tests: units, plugin process, end to end on OpenBao and Vault, reliability (bounded form)"
 $NODE --test --test-reporter=spec \
-  'packages/*/test/**/*.test.ts' 'tools/emulators/test/*.test.ts' 'test/runtime/*.test.ts' 'test/e2e/*.test.ts' 2>&1 | tee "$log"
+  'packages/*/test/**/*.test.ts' 'tools/emulators/test/*.test.ts' 'test/runtime/*.test.ts' 'test/e2e/*.test.ts' \
+  'test/release/*.test.ts' 'test/docs/*.test.ts' 'test/reliability/*.test.ts' 2>&1 | tee "$log"
 node_status=${PIPESTATUS[0]}
 
 step "Go conformance harness (Vault SDK and OpenBao SDK plugin clients)"
@@ -49,6 +52,9 @@ num() { grep -E "^ℹ $1 [0-9]+" "$log" | tail -n 1 | awk '{print $3}'; }
 passed=$(( $(num pass || echo 0) + $(grep -E '^\s*--- PASS' "$golog" | grep -c /) ))
 failed=$(( $(num fail || echo 0) + $(grep -E '^\s*--- FAIL' "$golog" | grep -c /) ))
 skipped=$(( $(num skipped || echo 0) + $(grep -E '^\s*--- SKIP' "$golog" | grep -c /) ))
+if [ -s "$RELIABILITY_REPORT" ]; then
+  $NODE test/reliability/summary.ts "$RELIABILITY_REPORT"
+fi
 echo
 [ -n "$vault_note" ] && echo "$vault_note"
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"

@@ -6,7 +6,7 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync, rmSync, statSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync, rmSync, statSync, existsSync, renameSync } from "node:fs";
 import { dirname, join, resolve, basename } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -52,23 +52,28 @@ export async function buildExecutable(target, { nodePath = nodeBinary(), out = o
     define: { "process.env.PLUGIN_BUILD_COMMIT": JSON.stringify(gitCommit()) },
   });
   const exe = join(out, target.name);
+  // Written beside and renamed into place, so a test that copies the
+  // executable while a build runs gets the old one or the new one, whole.
+  const partial = `${exe}.partial`;
   const config = join(workDir, `${target.name}.sea.json`);
   // V8's code cache in the blob cuts start-to-handshake by about a third. A
   // 1 MB young generation keeps a plugin's small, steady heap from growing to
   // V8's desktop-sized default (about 40 MB less RSS under load).
   const seaConfig = {
     main: bundle,
-    output: exe,
+    output: partial,
     disableExperimentalSEAWarning: true,
     useCodeCache: true,
     executable: nodePath,
     execArgv: ["--max-semi-space-size=1"],
   };
   writeFileSync(config, JSON.stringify(seaConfig));
-  rmSync(exe, { force: true });
+  rmSync(partial, { force: true });
   execFileSync(nodePath, ["--build-sea", config], { stdio: ["ignore", "ignore", "inherit"] });
-  const sum = createHash("sha256").update(readFileSync(exe)).digest("hex");
-  writeFileSync(`${exe}.sha256`, `${sum}  ${basename(exe)}\n`);
+  const sum = createHash("sha256").update(readFileSync(partial)).digest("hex");
+  renameSync(partial, exe);
+  writeFileSync(`${exe}.sha256.partial`, `${sum}  ${basename(exe)}\n`);
+  renameSync(`${exe}.sha256.partial`, `${exe}.sha256`);
   const mb = (statSync(exe).size / 1e6).toFixed(1);
   log(`built ${exe} (${mb} MB, sha256 ${sum.slice(0, 12)}…) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { path: exe, sha256: sum };

@@ -51,8 +51,12 @@ export class DevServer {
     this.pluginDir = join(workDir, "plugins");
   }
 
-  /** Starts the server; every executable in `plugins` is copied in and registered by the server itself. */
-  static async start(kind: ServerKind, binary: string, plugins: string[], options: { logLevel?: string } = {}): Promise<DevServer> {
+  /**
+   * Starts the server; every executable in `plugins` is copied in and registered by the server itself.
+   * `config` is extra server configuration (HCL) given with -config beside the dev flags: OpenBao, for
+   * one, takes audit devices only from its configuration.
+   */
+  static async start(kind: ServerKind, binary: string, plugins: string[], options: { logLevel?: string; config?: string } = {}): Promise<DevServer> {
     const workDir = mkdtempSync(join(tmpdir(), `${kind}-e2e-`));
     const port = await freePort();
     const server = new DevServer(kind, binary, `http://127.0.0.1:${port}`, workDir);
@@ -62,6 +66,12 @@ export class DevServer {
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: workDir };
     delete env["VAULT_ADDR"];
     delete env["BAO_ADDR"];
+    const extra: string[] = [];
+    if (options.config !== undefined) {
+      const file = join(workDir, "extra-config.hcl");
+      writeFileSync(file, options.config);
+      extra.push(`-config=${file}`);
+    }
     const child = spawn(
       binary,
       [
@@ -71,6 +81,7 @@ export class DevServer {
         `-dev-listen-address=127.0.0.1:${port}`,
         `-dev-plugin-dir=${server.pluginDir}`,
         `-log-level=${options.logLevel ?? "debug"}`,
+        ...extra,
       ],
       // Its own process group: a Ctrl-C in the terminal reaches only us, so
       // we can still revoke leases through the server before stopping it.

@@ -168,7 +168,7 @@ async function writeRoleHandler(ctx: HandlerContext<EngineBackend>) {
   const { config } = await connection(backend, request.storage, connectionName);
   const provider = config.provider;
   if (existing && existing.provider !== provider) throw invalidRequest(`role "${name}" is a ${existing.provider} role; delete it before moving it to a ${provider} connection`);
-  const supplied = Object.keys(request.data).filter((f) => f in roleFields && fields.has(f));
+  const supplied = Object.keys(request.data).filter((f) => Object.hasOwn(roleFields, f) && fields.has(f));
   const foreign = supplied.filter((f) => !COMMON_ROLE_FIELDS.includes(f) && !PROVIDER_ROLE_FIELDS[provider].includes(f));
   if (foreign.length > 0) throw invalidRequest(`field(s) ${foreign.map((f) => `"${f}"`).join(", ")} do not apply to a ${provider} role`);
 

@@ -161,6 +161,13 @@ test("unknown fields are ignored with a warning, as Vault does", async () => {
   assert.deepEqual(res?.warnings, ["Endpoint ignored these unrecognized parameters: [age colour]"]);
 });
 
+test("keys named after Object.prototype members are unknown fields like any other", async () => {
+  const tb = await setup();
+  const data = JSON.parse('{"owner":"x","constructor":"c","toString":1,"__proto__":{"ttl":"soon"}}') as Record<string, unknown>;
+  const res = await tb.write("roles/r1", data as never);
+  assert.deepEqual(res?.warnings, ["Endpoint ignored these unrecognized parameters: [__proto__ constructor toString]"]);
+});
+
 test("a path segment that does not match the pattern is an unknown path", async () => {
   const tb = await setup();
   await rejects(tb.read("roles/bad name"), "unsupported-path");

@@ -16,7 +16,7 @@ import type {
 } from "../logical/types.ts";
 import { LogicalError, unsupportedOperation, unsupportedPath } from "../logical/errors.ts";
 import type { Logger } from "../runtime/logger.ts";
-import { FieldData } from "./field-data.ts";
+import { declaredField, FieldData } from "./field-data.ts";
 import { buildOpenApi, type OpenApiDocument } from "./openapi.ts";
 import { compilePattern, type CompiledPath, type HandlerContext, operationHandler, type PathDefinition, type PathOperation } from "./path.ts";
 import { SECRET_TYPE_KEY, type SecretType } from "./secret.ts";
@@ -141,7 +141,7 @@ export class Backend<S> implements LogicalBackend {
     }
     const ctx: HandlerContext<Backend<S>> = { request, fields, backend: this };
     let response = await operation.handler(ctx);
-    const ignored = def.takesArbitraryInput ? [] : Object.keys(request.data).filter((k) => !(k in (def.fields ?? {}))).sort();
+    const ignored = def.takesArbitraryInput ? [] : Object.keys(request.data).filter((k) => !declaredField(def.fields ?? {}, k)).sort();
     if (ignored.length > 0 && (response !== undefined || (op !== "read" && op !== "list"))) {
       response ??= {};
       response.warnings = [...(response.warnings ?? []), `Endpoint ignored these unrecognized parameters: [${ignored.join(" ")}]`];

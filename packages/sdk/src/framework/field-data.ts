@@ -6,6 +6,14 @@ import { coerceField, type FieldSchema, type FieldValue, zeroValue } from "./fie
 
 export type FieldSchemas = Record<string, FieldSchema>;
 
+/**
+ * The schema declared for a name. Own keys only: request data is JSON, so
+ * "constructor" or "__proto__" is a key like any other, never a field.
+ */
+export function declaredField(schema: FieldSchemas, name: string): FieldSchema | undefined {
+  return Object.hasOwn(schema, name) ? schema[name] : undefined;
+}
+
 export class FieldData {
   readonly raw: JsonObject;
   readonly schema: FieldSchemas;
@@ -18,7 +26,7 @@ export class FieldData {
   /** Coerces every supplied field once, so a bad value fails before the handler runs. */
   validate(): void {
     for (const [name, value] of Object.entries(this.raw)) {
-      const schema = this.schema[name];
+      const schema = declaredField(this.schema, name);
       if (!schema || value === undefined) continue;
       const coerced = coerceField(name, schema, value);
       if (schema.allowedValues && !schema.allowedValues.includes(coerced)) {
@@ -32,7 +40,7 @@ export class FieldData {
 
   /** Names of supplied fields the path does not declare. */
   unknownFields(): string[] {
-    return Object.keys(this.raw).filter((k) => !(k in this.schema)).sort();
+    return Object.keys(this.raw).filter((k) => !declaredField(this.schema, k)).sort();
   }
 
   requireFields(names: Iterable<string>): void {
@@ -48,7 +56,7 @@ export class FieldData {
 
   /** The coerced value, else the declared default, else Go's zero value for the type. */
   get<T extends FieldValue = FieldValue>(name: string): T {
-    const schema = this.schema[name];
+    const schema = declaredField(this.schema, name);
     if (!schema) throw new Error(`field "${name}" is not declared on this path`);
     if (this.has(name)) return coerceField(name, schema, this.raw[name]) as T;
     if (schema.default !== undefined) return coerceField(name, schema, schema.default) as T;

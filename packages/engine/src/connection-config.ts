@@ -115,7 +115,14 @@ async function verify(backend: EngineBackend, config: ConfigEntry): Promise<void
     else if (c.config.provider === "litellm") await (c.client as import("./providers/litellm/client.ts").LiteLLMClient).verifyMasterKey();
     else await (c.client as import("./providers/openrouter/client.ts").OpenRouterClient).verifyProvisioningKey();
   } catch (err) {
-    throw describeProviderFailure(err, "the connection was not saved");
+    const described = describeProviderFailure(err, "the connection was not saved");
+    // Anything but a refused credential (unreachable, no such route, an
+    // answer that is not the provider's) most likely means a wrong URL.
+    if (err instanceof ProviderError && err.status !== 401 && err.status !== 403) {
+      const field = config.provider === "openai" ? "api_endpoint" : "base_url";
+      throw invalidRequest(`${described.message}: check ${field}`);
+    }
+    throw described;
   }
 }
 

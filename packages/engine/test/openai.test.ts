@@ -30,6 +30,18 @@ test("config write refuses an endpoint that is not http(s) or carries credential
   }
 });
 
+test("a config whose api_endpoint is not the Admin API is a 400 naming api_endpoint, and stores nothing", async () => {
+  const h = await openAIHarness({ configure: false });
+  try {
+    const base = { admin_api_key: h.em.adminKey, admin_api_key_id: h.em.adminKeyId, organization_id: h.em.organizationId };
+    await rejects400(h.tb.write("config", { ...base, api_endpoint: `${h.em.url}/wrong` }), /HTTP 404.*check api_endpoint/);
+    await rejects400(h.tb.write("config", { ...base, api_endpoint: "http://127.0.0.1:1/v1" }), /cannot reach OpenAI.*check api_endpoint/);
+    assert.equal(await h.tb.read("config"), undefined);
+  } finally {
+    await h.close();
+  }
+});
+
 test("config write needs the admin key, its id and the organization", async () => {
   const h = await openAIHarness({ configure: false });
   try {
@@ -67,6 +79,18 @@ test("a role for an archived project is a 400", async () => {
   try {
     const archived = h.em.seedProject({ status: "archived" });
     await rejects400(h.tb.write("roles/r", { project_id: archived.id }), /is archived, not active/);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a role write with a key named after an Object.prototype member ignores it with a warning", async () => {
+  const h = await openAIHarness();
+  try {
+    const data = JSON.parse(`{"project_id":"${h.em.projects[0]!.id}","constructor":"x","__proto__":"y"}`) as Record<string, never>;
+    const res = await h.tb.write("roles/r", data);
+    assert.deepEqual(res?.warnings, ["Endpoint ignored these unrecognized parameters: [__proto__ constructor]"]);
+    assert.equal((await h.tb.read("roles/r"))?.data?.["project_id"], h.em.projects[0]!.id);
   } finally {
     await h.close();
   }

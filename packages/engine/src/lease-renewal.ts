@@ -16,7 +16,9 @@ export async function renewalTtl(backend: EngineBackend, request: Request, inter
   const roleName = typeof internal["role"] === "string" ? internal["role"] : "";
   const role = roleName ? await readRole(request.storage, roleName) : undefined;
   const lease = request.secret!.leaseOptions;
-  const maxTtl = typeof internal["max_ttl"] === "number" ? internal["max_ttl"] : (role?.max_ttl ?? 0);
+  // The lease's own record wins, but only as whole seconds: anything else did not come from us.
+  const recorded = internal["max_ttl"];
+  const maxTtl = typeof recorded === "number" && Number.isSafeInteger(recorded) && recorded >= 0 ? recorded : (role?.max_ttl ?? 0);
   const { ttl, warnings } = await calculateTtl({ system: backend.system, increment: lease.increment, backendTtl: role?.ttl ?? lease.ttl, backendMaxTtl: maxTtl, startTime: lease.issueTime });
   return { roleName, ttl, maxTtl, warnings };
 }

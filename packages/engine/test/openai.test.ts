@@ -306,6 +306,23 @@ test("renew extends the lease, but never past max_ttl from issue", async () => {
   }
 });
 
+test("a renewal ignores a max_ttl in the lease that is not whole seconds, and uses the role's", async () => {
+  const h = await openAIHarness();
+  try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, ttl: "10m", max_ttl: "1h" });
+    const res = (await h.tb.read("creds/r"))!;
+    for (const bad of [-3.9e198, 1e300, 1.5, "3600"]) {
+      const lease = { ...res, secret: { ...res.secret!, internalData: { ...res.secret!.internalData, max_ttl: bad } } };
+      const renewed = await h.tb.renew(lease, 7200, new Date());
+      assert.equal(renewed?.secret?.leaseOptions.maxTtl, 3600, String(bad));
+      const ttl = renewed?.secret?.leaseOptions.ttl ?? 0;
+      assert.ok(ttl > 3500 && ttl <= 3600, `${String(bad)}: ttl ${ttl}`);
+    }
+  } finally {
+    await h.close();
+  }
+});
+
 test("a 429 with Retry-After on a provider call is retried and the key is issued", async () => {
   const h = await openAIHarness();
   try {

@@ -8,7 +8,7 @@ import { parseJson, stringifyJson } from "../src/logical/json.ts";
 import { hclogTimestamp, createLogger } from "../src/runtime/logger.ts";
 import { negotiateProtocolVersion } from "../src/runtime/env.ts";
 import { InMemoryStorage } from "../src/testing/index.ts";
-import type * as pb from "../src/proto/pb/backend.ts";
+import * as pb from "../src/proto/pb/backend.ts";
 
 const wireRequest = (over: Partial<pb.Request>): pb.Request => ({
   id: "r", ReplicationCluster: "", operation: "read", path: "p", data: "null", secret: undefined, auth: undefined, headers: {},
@@ -42,6 +42,14 @@ test("a secret always carries an issue time and JSON internal data, with duratio
   assert.equal(wire.secret?.internalData, "{}");
   assert.equal(wire.secret?.leaseOptions?.TTL, 60_000_000_000n);
   assert.equal(wire.secret?.leaseOptions?.MaxTTL, 120_000_000_000n);
+});
+
+test("a lease duration beyond Go's int64 nanoseconds is sent as the longest one, so the response still encodes", () => {
+  const wire = responseToWire({ data: {}, secret: { internalData: {}, leaseOptions: { ttl: 1e30, maxTtl: -1e300, increment: Number.NaN } } });
+  assert.equal(wire.secret?.leaseOptions?.TTL, 9223372036n * 1_000_000_000n);
+  assert.equal(wire.secret?.leaseOptions?.MaxTTL, -9223372036n * 1_000_000_000n);
+  assert.equal(wire.secret?.leaseOptions?.increment, 0n);
+  assert.ok(pb.Response.encode(wire).finish().length > 0);
 });
 
 test("the lease of a renew or revoke arrives in seconds with its internal data", () => {

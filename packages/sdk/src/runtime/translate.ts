@@ -9,7 +9,13 @@ import { parseJson, stringifyJson } from "../logical/json.ts";
 
 const NS_PER_SECOND = 1_000_000_000n;
 
-export const secondsToNanos = (seconds: number): bigint => BigInt(Math.trunc(seconds)) * NS_PER_SECOND;
+// A Go time.Duration is int64 nanoseconds (about 292 years). A longer TTL
+// cannot travel, so it is sent as the longest one (the server caps it at the
+// mount's maximum anyway); NaN, which no Duration can hold either, as 0.
+const MAX_DURATION_SECONDS = Number((2n ** 63n - 1n) / NS_PER_SECOND);
+
+export const secondsToNanos = (seconds: number): bigint =>
+  Number.isNaN(seconds) ? 0n : BigInt(Math.trunc(Math.min(Math.max(seconds, -MAX_DURATION_SECONDS), MAX_DURATION_SECONDS))) * NS_PER_SECOND;
 export const nanosToSeconds = (nanos: bigint): number => Number(nanos / NS_PER_SECOND);
 
 const OPERATIONS: ReadonlySet<string> = new Set<Operation>([

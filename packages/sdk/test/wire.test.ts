@@ -2,7 +2,8 @@
 // Go host enforces when it parses what the plugin sends.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { errorToWire, ErrType, requestFromWire, responseToWire } from "../src/runtime/translate.ts";
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
+import { errorToWire, ErrType, requestFromWire, responseToWire, WireFormatError } from "../src/runtime/translate.ts";
 import { LogicalError } from "../src/logical/errors.ts";
 import { parseJson, stringifyJson } from "../src/logical/json.ts";
 import { hclogTimestamp, createLogger } from "../src/runtime/logger.ts";
@@ -63,6 +64,14 @@ test("the lease of a renew or revoke arrives in seconds with its internal data",
   assert.deepEqual(req.secret?.internalData, { secret_type: "t", id: "x" });
   assert.equal(req.secret?.leaseOptions.ttl, 5);
   assert.equal(req.secret?.leaseOptions.increment, 7);
+});
+
+test("a lease whose issue time no Date can hold is refused as malformed", () => {
+  // Timestamp seconds of 2^62, encoded by hand: no Date can be encoded with it.
+  const w = new BinaryWriter();
+  w.uint32(50).fork().uint32(10).fork().uint32(34).fork().uint32(8).int64(2n ** 62n).join().join().uint32(18).string("{}").join();
+  const req = pb.Request.decode(Uint8Array.from([...pb.Request.encode(wireRequest({ operation: "renew" })).finish(), ...w.finish()]));
+  assert.throws(() => requestFromWire(req, new InMemoryStorage()), (err: unknown) => err instanceof WireFormatError && /issue_time is out of range/.test(err.message));
 });
 
 test("an invalid-request error travels as the Go framework's error response plus 'invalid request'", () => {

@@ -54,6 +54,9 @@ function headersToWire(headers: Record<string, string[]> | undefined): { [key: s
 
 function secretFromWire(secret: pb.Secret): Secret {
   const lo = secret.leaseOptions;
+  // Go can send any int64 of seconds; a Date holds ±8.64e15 ms, and an
+  // invalid one would fail the response's encoding instead.
+  if (lo?.issueTime && Number.isNaN(lo.issueTime.getTime())) throw new WireFormatError("secret.lease_options.issue_time is out of range");
   return {
     leaseOptions: {
       ttl: lo ? nanosToSeconds(lo.TTL) : 0,

@@ -1,7 +1,8 @@
 // config: the mount's default provider connection, at the seed plugins' path.
 import type { PathDefinition } from "@vault-plugin-ai/sdk";
 import { connectionFields, connectionResponse, writeConnectionHandler } from "./connection-config.ts";
-import { type EngineBackend, forgetConnections } from "./state.ts";
+import { deleteConnection } from "./rotation.ts";
+import type { EngineBackend } from "./state.ts";
 import { CONFIG_KEY, DEFAULT_CONNECTION, readConnection } from "./storage.ts";
 
 export { describeProviderFailure, validateEndpoint, DEFAULT_MAX_CONCURRENCY } from "./connection-config.ts";
@@ -22,12 +23,10 @@ export const pathConfig: PathDefinition<EngineBackend> = {
     update: { summary: "Configure the default provider connection.", handler: (ctx) => writeConnectionHandler(DEFAULT_CONNECTION, ctx) },
     delete: {
       summary: "Remove the default provider connection.",
-      handler: ({ request, backend }) =>
-        backend.state.connectionLock.run(async () => {
-          await request.storage.delete(CONFIG_KEY);
-          forgetConnections(backend.state, DEFAULT_CONNECTION);
-          return undefined;
-        }),
+      handler: async ({ request, backend }) => {
+        await deleteConnection(backend, request.storage, DEFAULT_CONNECTION);
+        return undefined;
+      },
     },
   },
   helpSynopsis: "Configure the mount's default connection to an AI provider.",

@@ -3,8 +3,8 @@
 // connection it uses; "config" is the connection called "default".
 import { invalidRequest, type PathDefinition } from "@vault-plugin-ai/sdk";
 import { connectionFields, connectionResponse, describeProviderFailure, writeConnectionHandler } from "./connection-config.ts";
-import { rotateAdminKey } from "./rotation.ts";
-import { type EngineBackend, forgetConnections } from "./state.ts";
+import { deleteConnection, rotateAdminKey } from "./rotation.ts";
+import type { EngineBackend } from "./state.ts";
 import { CONNECTION_PREFIX, DEFAULT_CONNECTION, readConnection } from "./storage.ts";
 
 const name = { type: "name-string" as const, description: "Name of the connection." };
@@ -30,13 +30,10 @@ export const pathConnections: PathDefinition<EngineBackend> = {
     update: { summary: "Configure a named provider connection.", handler: (ctx) => writeConnectionHandler(checkName(ctx.fields.string("name")), ctx) },
     delete: {
       summary: "Remove a named provider connection.",
-      handler: ({ request, fields, backend }) =>
-        backend.state.connectionLock.run(async () => {
-          const n = checkName(fields.string("name"));
-          await request.storage.delete(CONNECTION_PREFIX + n);
-          forgetConnections(backend.state, n);
-          return undefined;
-        }),
+      handler: async ({ request, fields, backend }) => {
+        await deleteConnection(backend, request.storage, checkName(fields.string("name")));
+        return undefined;
+      },
     },
   },
   helpSynopsis: "Configure a named connection to an AI provider.",

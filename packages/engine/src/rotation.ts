@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { previousRun, parseCron } from "./cron.ts";
 import { OpenAIAdminClient } from "./providers/openai/client.ts";
 import { type EngineBackend, forgetConnections, openAIClientFor } from "./state.ts";
-import { DEFAULT_CONNECTION, readConnection, writeConnection, type ConfigEntry, type OpenAIConfigEntry } from "./storage.ts";
+import { connectionKey, DEFAULT_CONNECTION, readConnection, writeConnection, type ConfigEntry, type OpenAIConfigEntry } from "./storage.ts";
 
 export const WAL_ADMIN_KEY = "openai-admin-key";
 
@@ -162,4 +162,27 @@ export function rotationDue(config: OpenAIConfigEntry, now: Date): boolean {
     return now.getTime() - scheduled.getTime() <= window;
   }
   return false;
+}
+
+/**
+ * Removes a connection, but not while admin keys it replaced are still alive
+ * at OpenAI: its own admin key is the only thing that can delete them, so
+ * dropping it would leave live admin credentials that nobody tracks.
+ */
+export function deleteConnection(backend: EngineBackend, storage: Storage, name: string): Promise<void> {
+  return backend.state.connectionLock.run(async () => {
+    const config = await readConnection(storage, name);
+    if (config?.provider === "openai" && config.pending_admin_key_deletions.some((id) => id !== config.admin_api_key_id)) {
+      await deletePendingAdminKeysLocked(backend, storage, name);
+      const latest = await readOpenAI(storage, name);
+      const alive = latest?.pending_admin_key_deletions.filter((id) => id !== latest.admin_api_key_id) ?? [];
+      if (alive.length > 0) {
+        throw invalidRequest(
+          `the connection cannot be deleted yet: the admin keys it replaced (${alive.join(", ")}) could not be deleted at OpenAI, and only this connection's admin key can delete them; retry later, or write a working admin_api_key to the connection first (they are retried every minute)`,
+        );
+      }
+    }
+    await storage.delete(connectionKey(name));
+    forgetConnections(backend.state, name);
+  });
 }

@@ -412,6 +412,32 @@ test("when the old admin key cannot be deleted, its id is kept and the periodic 
   }
 });
 
+test("config cannot be deleted while an admin key it replaced is still alive at OpenAI", async () => {
+  const h = await openAIHarness();
+  try {
+    h.em.control.addFault({ method: "DELETE", path: "/v1/organization/admin_api_keys/*", times: 8, action: { type: "status", status: 503 } });
+    await h.tb.write("config/rotate");
+    await rejects400(h.tb.delete("config"), /cannot be deleted yet: the admin keys it replaced \(key_\w+\)/);
+    assert.ok(await h.tb.read("config"), "the connection is kept");
+  } finally {
+    await h.close();
+  }
+});
+
+test("deleting config first deletes the admin keys it replaced", async () => {
+  const h = await openAIHarness();
+  try {
+    h.em.control.addFault({ method: "DELETE", path: "/v1/organization/admin_api_keys/*", times: 4, action: { type: "status", status: 503 } });
+    await h.tb.write("config/rotate");
+    assert.equal(emulatorState(h.em).admin_api_keys.length, 2);
+    await h.tb.delete("config");
+    assert.equal(await h.tb.read("config"), undefined);
+    assert.equal(emulatorState(h.em).admin_api_keys.length, 1, "only the connection's own admin key is left, for its owner to delete");
+  } finally {
+    await h.close();
+  }
+});
+
 test("when the new admin key does not work, the old one stays in use and the new one is deleted", async () => {
   const h = await openAIHarness();
   try {

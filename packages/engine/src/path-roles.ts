@@ -3,7 +3,7 @@
 // of another provider is a 400, not silently ignored. OpenAI roles check
 // their project with the provider on write and cache its name, so issuing a
 // key takes a single provider call.
-import { invalidRequest, type FieldData, type FieldSchemas, type HandlerContext, type PathDefinition, type Response } from "@vault-plugin-ai/sdk";
+import { FieldData, invalidRequest, type FieldSchemas, type JsonObject, type HandlerContext, type PathDefinition, type Response } from "@vault-plugin-ai/sdk";
 import { describeProviderFailure } from "./connection-config.ts";
 import { checkServiceAccountTemplate, DEFAULT_NAME_TEMPLATE } from "./service-account-name.ts";
 import { connection, forgetRole, type EngineBackend } from "./state.ts";
@@ -87,6 +87,9 @@ type Pick = <T>(field: string, current: T | undefined, fallback: T) => T;
 
 function nonNegative(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0) throw invalidRequest(`"${name}" must be a number of at least 0`);
+  // Storage is JSON, read back with integers past 2^53 as bigint: such a
+  // value would come back as another type. None is a real budget or limit.
+  if (value > Number.MAX_SAFE_INTEGER) throw invalidRequest(`"${name}" must be at most ${Number.MAX_SAFE_INTEGER}`);
   return value;
 }
 
@@ -97,7 +100,14 @@ function keyRequestValues(fields: FieldData): Record<string, unknown> {
   const unknown = Object.keys(request).filter((k) => !KEY_REQUEST_FIELDS.includes(k));
   if (unknown.length > 0) throw invalidRequest(`key_request: field(s) ${unknown.map((k) => `"${k}"`).join(", ")} are not supported (supported: ${KEY_REQUEST_FIELDS.join(", ")})`);
   for (const k of Object.keys(request)) if (fields.has(k)) throw invalidRequest(`"${k}" is given both on its own and in key_request`);
-  return request;
+  // Each value is coerced as its own field would be, so key_request cannot
+  // store what the field refuses (a fraction of a limit, a map for a list).
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(request)) {
+    const name = `key_request.${k}`;
+    out[k] = new FieldData({ [name]: v as JsonObject[string] }, { [name]: roleFields[k]! }).get(name);
+  }
+  return out;
 }
 
 async function buildOpenAIRole(ctx: HandlerContext<EngineBackend>, prev: OpenAIRoleEntry | undefined, pick: Pick, common: { connection: string; ttl: number; max_ttl: number }): Promise<OpenAIRoleEntry> {
@@ -130,24 +140,21 @@ async function buildOpenAIRole(ctx: HandlerContext<EngineBackend>, prev: OpenAIR
 
 function buildLiteLLMRole(fields: FieldData, prev: LiteLLMRoleEntry | undefined, pick: Pick, common: { connection: string; ttl: number; max_ttl: number }): LiteLLMRoleEntry {
   const kr = keyRequestValues(fields);
-  const from = <T>(field: string, current: T | undefined, fallback: T, coerce: (v: unknown) => T): T => (field in kr ? coerce(kr[field]) : pick(field, current, fallback));
-  const str = (v: unknown) => (typeof v === "string" ? v : String(v ?? ""));
-  const num = (v: unknown) => (typeof v === "number" ? v : Number(v));
-  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : typeof v === "string" && v ? v.split(",").map((x) => x.trim()) : []);
+  const from = <T>(field: string, current: T | undefined, fallback: T): T => (Object.hasOwn(kr, field) ? (kr[field] as T) : pick(field, current, fallback));
   const role: LiteLLMRoleEntry = {
     provider: "litellm",
     ...common,
-    models: from("models", prev?.models, [], list),
-    max_budget: nonNegative("max_budget", from("max_budget", prev?.max_budget, 0, num)),
+    models: from("models", prev?.models, []),
+    max_budget: nonNegative("max_budget", from("max_budget", prev?.max_budget, 0)),
     key_alias_prefix: pick("key_alias_prefix", prev?.key_alias_prefix, DEFAULT_KEY_ALIAS_PREFIX),
-    metadata: from("metadata", prev?.metadata, {}, (v) => Object.fromEntries(Object.entries((v ?? {}) as Record<string, unknown>).map(([k, x]) => [k, str(x)]))),
-    budget_duration: from("budget_duration", prev?.budget_duration, "", str),
-    tpm_limit: nonNegative("tpm_limit", from("tpm_limit", prev?.tpm_limit, 0, num)),
-    rpm_limit: nonNegative("rpm_limit", from("rpm_limit", prev?.rpm_limit, 0, num)),
-    max_parallel_requests: nonNegative("max_parallel_requests", from("max_parallel_requests", prev?.max_parallel_requests, 0, num)),
-    team_id: from("team_id", prev?.team_id, "", str),
-    user_id: from("user_id", prev?.user_id, "", str),
-    tags: from("tags", prev?.tags, [], list),
+    metadata: from("metadata", prev?.metadata, {}),
+    budget_duration: from("budget_duration", prev?.budget_duration, ""),
+    tpm_limit: nonNegative("tpm_limit", from("tpm_limit", prev?.tpm_limit, 0)),
+    rpm_limit: nonNegative("rpm_limit", from("rpm_limit", prev?.rpm_limit, 0)),
+    max_parallel_requests: nonNegative("max_parallel_requests", from("max_parallel_requests", prev?.max_parallel_requests, 0)),
+    team_id: from("team_id", prev?.team_id, ""),
+    user_id: from("user_id", prev?.user_id, ""),
+    tags: from("tags", prev?.tags, []),
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(role.key_alias_prefix)) throw invalidRequest('"key_alias_prefix" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
   if (role.budget_duration && !/^\d+(s|m|h|d|mo)$/.test(role.budget_duration)) throw invalidRequest('"budget_duration" must be a number with s, m, h, d or mo, e.g. "30d"');

@@ -95,6 +95,34 @@ test("LiteLLM role fields are validated one by one", async () => {
   }
 });
 
+test("key_request values are coerced as their own fields, so a key can be issued from whatever it stores", async () => {
+  const { tb, em } = await liteLLM();
+  try {
+    await rejects400(tb.write("roles/r", { key_request: { tags: { a: 1 } } }), /"key_request\.tags": expected comma-separated string list/);
+    await rejects400(tb.write("roles/r", { key_request: { metadata: "abc" } }), /"key_request\.metadata": expected key\/value pairs/);
+    await tb.write("roles/r", { key_request: { tpm_limit: 1.5, models: "gpt-4o, gpt-4o-mini", metadata: { team: 7 } } });
+    const data = (await tb.read("roles/r"))!.data!;
+    assert.equal(data["tpm_limit"], 1);
+    assert.deepEqual(data["models"], ["gpt-4o", "gpt-4o-mini"]);
+    assert.deepEqual(data["metadata"], { team: "7" });
+    const issued = (await tb.read("creds/r"))!;
+    assert.ok(issued.data?.["key"]);
+    await tb.revoke(issued);
+  } finally {
+    await em.close();
+  }
+});
+
+test("a budget beyond 2^53, which storage would read back as another type, is a 400", async () => {
+  const { tb, em } = await liteLLM();
+  try {
+    await rejects400(tb.write("roles/r", { max_budget: 2 ** 60 }), /"max_budget" must be at most 9007199254740991/);
+    await rejects400(tb.write("roles/r", { key_request: { max_budget: "1e300" } }), /"max_budget" must be at most/);
+  } finally {
+    await em.close();
+  }
+});
+
 test("a LiteLLM role reads back with the seed plugin's fields", async () => {
   const { tb, em } = await liteLLM();
   try {

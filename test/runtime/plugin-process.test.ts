@@ -124,10 +124,10 @@ test("the socket is created in PLUGIN_UNIX_SOCKET_DIR when it is set", async () 
   }
 });
 
-test("when the host asks for broker multiplexing, the handshake answers it in a seventh field", async () => {
+test("when the host asks for broker multiplexing, the handshake says in a seventh field that it is supported", async () => {
   const p = await startPlugin(plugin, { PLUGIN_MULTIPLEX_GRPC: "true" });
   try {
-    assert.deepEqual(p.handshake.extra, ["false"]);
+    assert.deepEqual(p.handshake.extra, ["true"]);
   } finally {
     await stop(p);
   }

@@ -9,6 +9,7 @@ package openbao
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -72,6 +73,23 @@ func (openbaoSDK) StartDatabase(ctx context.Context, p suite.LaunchParams) (*plu
 		pluginutil.MetadataMode(true),
 		pluginutil.AutoMTLS(true),
 	)
+}
+
+// ContainerizedLaunch: OpenBao's server runs no containerized plugins (it
+// has no plugin runtimes; its OCI support only extracts a binary from an
+// image and runs it as a process), so this is go-plugin's container mode
+// driven with OpenBao's SDK client code: its backend plugin set and cookie,
+// and the BAO_*/VAULT_* variables its run config sets.
+func (openbaoSDK) ContainerizedLaunch() suite.ContainerizedLaunch {
+	var env []string
+	for _, kv := range [][2]string{
+		{pluginutil.PluginVaultVersionEnv, ServerVersion},
+		{pluginutil.PluginMetadataModeEnv, "false"},
+		{pluginutil.PluginAutoMTLSEnv, "true"},
+	} {
+		env = append(env, kv[0]+"="+kv[1], "VAULT_"+strings.TrimPrefix(kv[0], "BAO_")+"="+kv[1])
+	}
+	return suite.ContainerizedLaunch{Handshake: vplugin.HandshakeConfig, PluginSets: vplugin.PluginSet, Env: env}
 }
 
 func (openbaoSDK) MultiplexingSupported(ctx context.Context, cc grpc.ClientConnInterface, name string) (bool, error) {

@@ -72,6 +72,24 @@ func (vaultSDK) StartDatabase(ctx context.Context, p suite.LaunchParams) (*plugi
 	)
 }
 
+// ContainerizedLaunch mirrors the OCI-image branch of the SDK's
+// pluginutil run config (makeConfig/generateCmd in v0.25.1): the backend
+// plugin set and cookie, and as the container's whole environment the
+// version, metadata-mode and AutoMTLS variables. Vault gives go-plugin a
+// RunnerFunc, UnixSocketConfig{Group: its gid, TempDir: plugin_tmpdir} and
+// GRPCBrokerMultiplex: true; the suite does the same.
+func (vaultSDK) ContainerizedLaunch() suite.ContainerizedLaunch {
+	return suite.ContainerizedLaunch{
+		Handshake:  vplugin.HandshakeConfig,
+		PluginSets: vplugin.PluginSet,
+		Env: []string{
+			fmt.Sprintf("%s=%s", pluginutil.PluginVaultVersionEnv, ServerVersion),
+			fmt.Sprintf("%s=%t", pluginutil.PluginMetadataModeEnv, false),
+			fmt.Sprintf("%s=%t", pluginutil.PluginAutoMTLSEnv, true),
+		},
+	}
+}
+
 func (vaultSDK) MultiplexingSupported(ctx context.Context, cc grpc.ClientConnInterface, name string) (bool, error) {
 	return pluginutil.MultiplexingSupported(ctx, cc, name)
 }

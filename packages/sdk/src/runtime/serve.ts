@@ -3,7 +3,7 @@
 // only then print the one handshake line on stdout.
 import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, unlinkSync } from "node:fs";
+import { existsSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BackendService as BackendServiceDefinition } from "../proto/pb/backend.ts";
@@ -14,8 +14,20 @@ import { PluginMultiplexingService } from "../proto/pluginutil/multiplexing.ts";
 import type { BackendFactory } from "../logical/types.ts";
 import { BackendService } from "./backend-service.ts";
 import { Broker, UNLIMITED_MESSAGES } from "./broker.ts";
-import { BACKEND_COOKIE_KEY, BACKEND_COOKIE_VALUE, type Env, negotiateProtocolVersion, readHostVariable } from "./env.ts";
+import {
+  BACKEND_COOKIE_KEY,
+  BACKEND_COOKIE_VALUE,
+  brokerMultiplexing,
+  type Env,
+  negotiateProtocolVersion,
+  readHostVariable,
+  resolveSocketGroup,
+  SocketGroupError,
+  UNIX_SOCKET_DIR_ENV,
+  UNIX_SOCKET_GROUP_ENV,
+} from "./env.ts";
 import { createLogger, type Logger, parseLogLevel } from "./logger.ts";
+import { BridgeDirectory, defaultBridgeCandidates, makeGroupWritable, MultiplexedListener } from "./mux.ts";
 import { generatePluginIdentity, parseHostCertificate, PluginCertificateError } from "./tls.ts";
 
 export interface ServeOptions {
@@ -99,20 +111,37 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
   }
   const identity = await generatePluginIdentity();
 
-  const socketDir = env["PLUGIN_UNIX_SOCKET_DIR"] || tmpdir();
+  // The socket must sit directly in PLUGIN_UNIX_SOCKET_DIR: for a container
+  // that directory is a bind mount, and the host maps our path to its own by
+  // swapping the directory.
+  const socketDir = env[UNIX_SOCKET_DIR_ENV] || tmpdir();
   const socketPath = join(socketDir, `plugin${randomBytes(6).readUIntBE(0, 6)}`);
   if (Buffer.byteLength(socketPath) > 103) {
     logger.error(`unix socket path ${socketPath} is longer than the 103 bytes a socket address holds; set PLUGIN_UNIX_SOCKET_DIR or TMPDIR to a shorter directory`);
     return 1;
   }
+  const group = env[UNIX_SOCKET_GROUP_ENV];
+  let socketGid: number | undefined;
+  if (group) {
+    try {
+      socketGid = resolveSocketGroup(group);
+    } catch (err) {
+      if (!(err instanceof SocketGroupError)) throw err;
+      logger.error(err.message);
+      return 1;
+    }
+  }
+  const multiplexing = brokerMultiplexing(env);
 
   const server = new grpc.Server(UNLIMITED_MESSAGES);
+  let listener: MultiplexedListener | undefined;
   let exiting = false;
   const exit = (code: ExitCode, why: string) => {
     if (exiting) return;
     exiting = true;
     logger.debug("plugin exiting", { reason: why });
     broker.close(why);
+    listener?.close(why);
     server.forceShutdown();
     try {
       if (existsSync(socketPath)) unlinkSync(socketPath);
@@ -121,11 +150,24 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
     }
     process.exit(code);
   };
+  // The host holds the broker stream (and, multiplexed, its one connection)
+  // for its whole life; when it goes, so does the host's client, and nobody
+  // can reach us any more.
+  const hostGone = (why: string) => setTimeout(() => exit(0, why), 200).unref();
 
-  const broker = new Broker({ hostCertPem, certPem: identity.certPem, keyPem: identity.keyPem }, logger.named("broker"), () =>
-    // The host holds the broker stream for its whole life; when it goes, so
-    // does the host's client, and nobody can reach us any more.
-    setTimeout(() => exit(0, "the host closed the broker stream"), 200).unref(),
+  const broker = new Broker(
+    { hostCertPem, certPem: identity.certPem, keyPem: identity.keyPem },
+    logger.named("broker"),
+    () => hostGone("the host closed the broker stream"),
+    multiplexing.enabled
+      ? {
+          openStream: async () => {
+            if (!listener) throw new Error("the multiplexed listener is not running");
+            return (await listener.sessionReady(5_000)).open();
+          },
+          bridges: new BridgeDirectory(defaultBridgeCandidates(socketDir)),
+        }
+      : undefined,
   );
   const backends = new BackendService({ factory: options.factory, broker, logger });
 
@@ -169,20 +211,32 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
     true,
   );
   try {
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(`unix://${socketPath}`, credentials, (err) => (err ? reject(err) : resolve())),
-    );
+    if (multiplexing.enabled) {
+      // Every gRPC connection of the host arrives as a yamux stream on its one
+      // connection; grpc-js serves each like an accepted socket.
+      const injector = server.createConnectionInjector(credentials);
+      listener = new MultiplexedListener(
+        socketPath,
+        logger.named("mux"),
+        (stream) => injector.injectConnection(stream),
+        () => hostGone("the host closed the multiplexed connection"),
+      );
+      await listener.listen();
+    } else {
+      await new Promise<void>((resolve, reject) =>
+        server.bindAsync(`unix://${socketPath}`, credentials, (err) => (err ? reject(err) : resolve())),
+      );
+    }
   } catch (err) {
     logger.error(`cannot listen on unix socket ${socketPath}: ${(err as Error).message}`);
     return 1;
   }
-  const group = env["PLUGIN_UNIX_SOCKET_GROUP"];
-  if (group) {
+  if (socketGid !== undefined) {
+    // By default only our own user may connect; a containerized plugin runs
+    // as another user than the host, which reaches the socket through a
+    // group both share.
     try {
-      const gid = Number.parseInt(group, 10);
-      if (!Number.isInteger(gid)) throw new Error(`group ${group} must be given as a numeric gid`);
-      chownSync(socketPath, -1, gid);
-      chmodSync(socketPath, 0o660);
+      makeGroupWritable(socketPath, socketGid);
     } catch (err) {
       logger.error(`cannot hand the socket to group ${group}: ${(err as Error).message}`);
       exit(1, "socket group");
@@ -198,13 +252,11 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
   hostGoneWatcher(exit);
 
   let line = `1|${protocolVersion}|unix|${socketPath}|grpc|${identity.certBase64Raw}`;
-  if (env["PLUGIN_MULTIPLEX_GRPC"]) {
-    // Broker multiplexing over one connection (containerized plugins) is not
-    // served yet; saying so lets the host fail with a clear error.
-    line += "|false";
-  }
+  // The seventh field says whether we support broker multiplexing (we do);
+  // only hosts that asked can parse it.
+  if (multiplexing.answer) line += "|true";
   process.stdout.write(line + "\n");
-  logger.debug("plugin started", { protocol_version: protocolVersion, socket: socketPath });
+  logger.debug("plugin started", { protocol_version: protocolVersion, socket: socketPath, broker_multiplexed: multiplexing.enabled });
   return new Promise<ExitCode>(() => {
     // Runs until exit() ends the process.
   });

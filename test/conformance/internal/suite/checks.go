@@ -226,7 +226,10 @@ func containsFields(v interface{}, want map[string]interface{}) bool {
 // the host's storage over the broker: the value really lands in the
 // InmemStorage the host passed to Setup.
 func KVStorageRoundTrip(t *testing.T, sdk SDK) {
-	p := startPlugin(t, sdk, pluginPath(t, EnvPluginKV))
+	kvStorageRoundTrip(t, startPlugin(t, sdk, pluginPath(t, EnvPluginKV)))
+}
+
+func kvStorageRoundTrip(t *testing.T, p *Proc) {
 	be := p.setupBackend(t, true)
 	ctx := ctxT(t)
 

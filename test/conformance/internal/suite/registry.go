@@ -23,6 +23,10 @@ var KVChecks = []Check{
 	{"KillShutsDownGracefully", func(t *testing.T, s SDK) { KillShutsDownGracefully(t, s, EnvPluginKV) }},
 	{"DatabaseCookieLaunchFailsCleanly", func(t *testing.T, s SDK) { DatabaseCookieLaunchFailsCleanly(t, s, EnvPluginKV) }},
 	{"PluginVersionReported", func(t *testing.T, s SDK) { PluginVersionReported(t, s, EnvPluginKV) }},
+	{"ContainerizedStorageRoundTrip", ContainerizedStorageRoundTrip},
+	{"ContainerizedSocketInSharedDirWithGroup", ContainerizedSocketInSharedDirWithGroup},
+	{"ContainerizedSocketGroupByName", ContainerizedSocketGroupByName},
+	{"ContainerizedKillShutsDownGracefully", ContainerizedKillShutsDownGracefully},
 }
 
 // AIChecks are run against CONFORMANCE_PLUGIN_AI (the AI secrets engine):
@@ -36,6 +40,7 @@ var AIChecks = []Check{
 	{"RootHelpHasTextAndOpenAPI", func(t *testing.T, s SDK) { RootHelpHasTextAndOpenAPI(t, s, EnvPluginAI) }},
 	{"CleanupReturnsPromptly", func(t *testing.T, s SDK) { CleanupReturnsPromptly(t, s, EnvPluginAI) }},
 	{"KillShutsDownGracefully", func(t *testing.T, s SDK) { KillShutsDownGracefully(t, s, EnvPluginAI) }},
+	{"ContainerizedSetupWithStorageAndInitialize", func(t *testing.T, s SDK) { ContainerizedSetupWithStorageAndInitialize(t, s, EnvPluginAI) }},
 }
 
 // Run runs checks as subtests of t.

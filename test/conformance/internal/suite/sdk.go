@@ -84,6 +84,11 @@ type SDK interface {
 	// StartDatabase does the same with the dbplugin v5 plugin sets and the
 	// VAULT_DATABASE_PLUGIN cookie, as the catalog's isDatabasePlugin probe.
 	StartDatabase(ctx context.Context, p LaunchParams) (*plugin.Client, error)
+	// ContainerizedLaunch is what the SDK's host side hands go-plugin for a
+	// containerized plugin: the backend handshake and plugin sets, and the
+	// environment the container gets (containers inherit nothing from the
+	// server's own environment). The suite adds go-plugin's container options.
+	ContainerizedLaunch() ContainerizedLaunch
 	// MultiplexingSupported is pluginutil.MultiplexingSupported.
 	MultiplexingSupported(ctx context.Context, cc grpc.ClientConnInterface, name string) (bool, error)
 	// Dispense is the SDK's plugin.Dispense(rpcClient, pluginClient).
@@ -92,6 +97,13 @@ type SDK interface {
 	// framework.NewOASDocumentFromMap (what the server's OpenAPI endpoint
 	// does) and returns the OpenAPI version string and number of paths.
 	ParseOpenAPI(m map[string]interface{}) (version string, paths int, err error)
+}
+
+// ContainerizedLaunch is the SDK-specific part of a containerized launch.
+type ContainerizedLaunch struct {
+	Handshake  plugin.HandshakeConfig
+	PluginSets map[int]plugin.PluginSet
+	Env        []string
 }
 
 // Backend is a dispensed logical.Backend plus the storage the harness gave it.

@@ -145,6 +145,10 @@ test("a link without text fails", async (t) => {
   assert.match((await problemsIn(t, { "README.md": "See [](other.md).\n", "other.md": "o\n" }))[0] ?? "", /has no text/);
 });
 
+test("a link whose text is a code span has text", async (t) => {
+  assert.deepEqual(await problemsIn(t, { "README.md": "[`config`](#config)\n\n## `config`\n" }), []);
+});
+
 test("a reference link whose definition is missing fails", async (t) => {
   assert.match((await problemsIn(t, { "README.md": "See [the guide][guide].\n" }))[0] ?? "", /reference \[guide\] is not defined/);
 });

@@ -214,7 +214,9 @@ export function extractLinks(markdown: string): { links: Link[]; problems: LinkP
       const line = lineAt(offset);
       if (!target) problems.push({ line, message: `empty ${bang ? "image" : "link"} destination in [${label.trim()}]()` });
       else links.push({ line, target, kind: bang ? "image" : "link" });
-      if (!bang && label.trim() === "") problems.push({ line, message: `link to ${target || "nothing"} has no text` });
+      // The label was read with code spans blanked; its text is the original's.
+      const originalLabel = block.text.slice(offset + bang.length + 1, offset + bang.length + 1 + label.length);
+      if (!bang && originalLabel.trim() === "") problems.push({ line, message: `link to ${target || "nothing"} has no text` });
       return m.replace(/[^\n]/g, " ");
     });
     rest.replace(FULL_REFERENCE, (m, _bang: string, label: string, ref: string, offset: number) => {

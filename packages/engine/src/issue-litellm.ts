@@ -2,7 +2,7 @@
 // that ends with the lease, and each renewal moves that end, so a key whose
 // revocation never arrives (server down, lease lost) still dies by itself.
 // Only its hash (LiteLLM's token id) is kept, in the lease.
-import { deleteWal, putWal, secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
+import { deleteWal, invalidRequest, putWal, secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
 import { describeProviderFailure } from "./connection-config.ts";
 import { providerRefused } from "./providers/http.ts";
 import type { LiteLLMClient } from "./providers/litellm/client.ts";
@@ -20,7 +20,7 @@ export interface LiteLLMKeyWal {
 
 export async function litellmClient(backend: EngineBackend, request: Request, connectionName: string): Promise<LiteLLMClient> {
   const c = await connection(backend, request.storage, connectionName);
-  if (c.config.provider !== "litellm") throw new Error(`connection "${connectionName}" is ${c.config.provider}, not litellm`);
+  if (c.config.provider !== "litellm") throw invalidRequest(`connection "${connectionName}" is a ${c.config.provider} connection, not litellm`);
   return c.client as LiteLLMClient;
 }
 

@@ -1,7 +1,7 @@
 // Issuing an OpenRouter key with the role's credit limit. The key expires at
 // the lease's maximum life: OpenRouter may not let a renewal move the expiry,
 // so it is set once, where no renewal can outlast it.
-import { deleteWal, putWal, secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
+import { deleteWal, invalidRequest, putWal, secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
 import { describeProviderFailure } from "./connection-config.ts";
 import { providerRefused } from "./providers/http.ts";
 import type { OpenRouterClient } from "./providers/openrouter/client.ts";
@@ -19,7 +19,7 @@ export interface OpenRouterKeyWal {
 
 export async function openrouterClient(backend: EngineBackend, request: Request, connectionName: string): Promise<OpenRouterClient> {
   const c = await connection(backend, request.storage, connectionName);
-  if (c.config.provider !== "openrouter") throw new Error(`connection "${connectionName}" is ${c.config.provider}, not openrouter`);
+  if (c.config.provider !== "openrouter") throw invalidRequest(`connection "${connectionName}" is a ${c.config.provider} connection, not openrouter`);
   return c.client as OpenRouterClient;
 }
 

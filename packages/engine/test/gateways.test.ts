@@ -263,6 +263,28 @@ test("an OpenRouter key is created with its credit limit and an expiry, works, a
   }
 });
 
+test("revoking a lease whose connection was remade for another provider is a 400 saying so, not a crash", async () => {
+  const ll = await startLiteLLMEmulator();
+  const or = await startOpenRouterEmulator();
+  try {
+    const tb = await mount();
+    await tb.write("connections/gw", { base_url: ll.baseUrl, master_key: ll.masterKey });
+    await tb.write("connections/or", { provider: "openrouter", base_url: or.baseUrl, provisioning_key: or.managementKey });
+    await tb.write("roles/via-gw", { connection: "gw" });
+    await tb.write("roles/via-or", { connection: "or" });
+    const litellmLease = (await tb.read("creds/via-gw"))!;
+    const openrouterLease = (await tb.read("creds/via-or"))!;
+    const moved = (lease: typeof litellmLease, connection: string) => ({ ...lease, secret: { ...lease.secret!, internalData: { ...lease.secret!.internalData, connection } } });
+    await rejects400(tb.revoke(moved(litellmLease, "or")), /connection "or" is a openrouter connection, not litellm/);
+    await rejects400(tb.revoke(moved(openrouterLease, "gw")), /connection "gw" is a litellm connection, not openrouter/);
+    await tb.revoke(litellmLease);
+    await tb.revoke(openrouterLease);
+  } finally {
+    await ll.close();
+    await or.close();
+  }
+});
+
 test("one mount serves two connections: OpenAI at config and LiteLLM at connections/gateway, each with its own role", async () => {
   const oa = await startOpenAIEmulator();
   const ll = await startLiteLLMEmulator();

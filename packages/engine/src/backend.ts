@@ -1,5 +1,5 @@
 // The AI secrets engine: one backend per mount, its paths one file each.
-import { defineBackend, type BackendDefinition } from "@vault-plugin-ai/sdk";
+import { defineBackend, isPerformanceStandby, type BackendDefinition } from "@vault-plugin-ai/sdk";
 import { pathConfig } from "./path-config.ts";
 import { pathConfigRotate } from "./path-config-rotate.ts";
 import { pathCreds } from "./path-creds.ts";
@@ -29,6 +29,9 @@ export const engineDefinition: BackendDefinition<EngineState> = {
   specialPaths: { root: ["metrics", "sweep", "spend"], sealWrapStorage: ["config"], localStorage: [] },
   walRollback,
   periodic: async (backend, request) => {
+    // OpenBao runs the rollback tick on read-enabled standbys too, whose
+    // storage is read-only: rotation and sweeps belong to the active node.
+    if (await isPerformanceStandby(backend.system)) return;
     // Every OpenAI connection: retry deletions of replaced admin keys, and
     // rotate on schedule. Then the sweeper, for the default connection's roles.
     const config = await readConfig(request.storage);

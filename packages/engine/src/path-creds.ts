@@ -37,10 +37,12 @@ export const pathCreds: PathDefinition<EngineBackend> = {
     name: { type: "name-string", description: "The role to issue a key from." },
     ttl: { type: "duration", description: "Lease TTL for this key; capped at the role's max_ttl." },
   },
+  // Issuing writes (WAL, issued record) and a standby's copy of the role may
+  // lag the active node's: a standby sends the request on at once.
   operations: {
-    read: { summary: "Issue an API key from a role.", handler: issue },
+    read: { summary: "Issue an API key from a role.", handler: issue, forwardPerformanceStandby: true },
     // The LiteLLM seed plugin also issues on write.
-    update: { summary: "Issue an API key from a role.", handler: issue },
+    update: { summary: "Issue an API key from a role.", handler: issue, forwardPerformanceStandby: true },
   },
   helpSynopsis: "Issue an API key from a role.",
   helpDescription:

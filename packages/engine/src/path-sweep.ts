@@ -16,6 +16,8 @@ export const pathSweep: PathDefinition<EngineBackend> = {
     },
     update: {
       summary: "Sweep now.",
+      // It may delete accounts before it writes its report: only on the active node.
+      forwardPerformanceStandby: true,
       handler: async ({ request, backend }) => ({ data: { ...(await sweepOrphans(backend, request.storage)) } }),
     },
   },

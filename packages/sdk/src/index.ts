@@ -26,8 +26,11 @@ export {
   permissionDenied,
   unsupportedOperation,
   unsupportedPath,
+  readOnly,
+  READ_ONLY_MESSAGE,
   type ErrorKind,
 } from "./logical/errors.ts";
+export { isPerformanceStandby, REPLICATION_PERFORMANCE_STANDBY } from "./logical/replication.ts";
 export { Backend, defineBackend, type BackendDefinition } from "./framework/backend.ts";
 export type { PathDefinition, HandlerContext, Handler, OperationDefinition, PathOperation } from "./framework/path.ts";
 export { FieldData, type FieldSchemas } from "./framework/field-data.ts";

@@ -2,7 +2,7 @@
 // exercised through the in-process test kit.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defineBackend, LogicalError, putWal, secretResponse, type Backend, type PathDefinition, type SecretType } from "../src/index.ts";
+import { defineBackend, LogicalError, putWal, REPLICATION_PERFORMANCE_STANDBY, secretResponse, type Backend, type PathDefinition, type SecretType } from "../src/index.ts";
 import { TestBackend } from "../src/testing/index.ts";
 
 interface State {
@@ -231,6 +231,40 @@ test("a lease of a secret type the backend does not know is refused", async () =
   const tb = await setup();
   const req = tb.makeRequest({ operation: "revoke", path: "", secret: { leaseId: "", internalData: { secret_type: "other" }, leaseOptions: { ttl: 0, maxTtl: 0, renewable: false, increment: 0, issueTime: new Date() } } });
   await rejects(tb.backend.handleRequest(req), "invalid-request", /secret is unsupported/);
+});
+
+/** A backend with one operation that must run on the active node, counting its runs. */
+function forwardingBackend(replicationState: number) {
+  const runs = { count: 0 };
+  const issue: PathDefinition<Backend<null>> = {
+    pattern: "issue",
+    operations: {
+      read: {
+        forwardPerformanceStandby: true,
+        handler: () => {
+          runs.count++;
+          return { data: { issued: true } };
+        },
+      },
+    },
+  };
+  const make = defineBackend<null>({ help: "forwarding", paths: [issue] }, () => null);
+  return { runs, create: () => TestBackend.create(make, { system: { replicationState } }) };
+}
+
+// Go's consts: ReplicationPerformancePrimary 1<<5, ReplicationDRDisabled 1<<13.
+test("an operation marked forwardPerformanceStandby is refused as read-only on a read-enabled standby, before its handler runs", async () => {
+  const { runs, create } = forwardingBackend(REPLICATION_PERFORMANCE_STANDBY | (1 << 13));
+  const tb = await create();
+  await rejects(tb.read("issue"), "read-only", /^cannot write to readonly storage$/);
+  assert.equal(runs.count, 0);
+});
+
+test("an operation marked forwardPerformanceStandby runs on the active node", async () => {
+  const { runs, create } = forwardingBackend((1 << 5) | (1 << 13));
+  const tb = await create();
+  assert.deepEqual((await tb.read("issue"))?.data, { issued: true });
+  assert.equal(runs.count, 1);
 });
 
 test("the rollback tick runs the periodic function", async () => {

@@ -94,6 +94,12 @@ test("each error kind maps to the err_type the host turns into its HTTP status",
   assert.equal(coded.err.errCode, 418n);
 });
 
+test("a read-only error travels as Go's logical.ErrReadOnly does, its message untyped, which a standby matches to forward the request", () => {
+  const wire = errorToWire(new LogicalError("read-only", "anything"));
+  assert.equal(wire.err.errType, ErrType.unknown);
+  assert.equal(wire.err.errMsg, "cannot write to readonly storage");
+});
+
 test("an unknown operation is refused as unsupported", () => {
   assert.throws(() => requestFromWire(wireRequest({ operation: "explode" }), new InMemoryStorage()), /unsupported operation/);
 });

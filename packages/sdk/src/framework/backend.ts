@@ -14,7 +14,8 @@ import type {
   Storage,
   SystemView,
 } from "../logical/types.ts";
-import { LogicalError, unsupportedOperation, unsupportedPath } from "../logical/errors.ts";
+import { LogicalError, readOnly, unsupportedOperation, unsupportedPath } from "../logical/errors.ts";
+import { isPerformanceStandby } from "../logical/replication.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { declaredField, FieldData } from "./field-data.ts";
 import { buildOpenApi, type OpenApiDocument } from "./openapi.ts";
@@ -134,6 +135,7 @@ export class Backend<S> implements LogicalBackend {
     // is new; a path that treats both alike declares just "update".
     if (!operation && op === "create") operation = operationHandler(def.operations.update);
     if (!operation) throw unsupportedOperation();
+    if (operation.forwardPerformanceStandby && (await isPerformanceStandby(this.system))) throw readOnly();
 
     const fields = this.fieldsFor(request, routed.compiled, routed.captures);
     if (op === "create" || (op === "update" && !def.existenceCheck)) {

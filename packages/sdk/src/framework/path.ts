@@ -17,6 +17,14 @@ export interface OperationDefinition<B = unknown> {
   handler: Handler<B>;
   summary?: string;
   description?: string;
+  /**
+   * Send the request to the active node when it reaches a read-enabled
+   * standby, before the handler runs, as the Go SDK's
+   * ForwardPerformanceStandby. For operations that act on the provider and
+   * must write: on a standby they would otherwise run against storage that
+   * may lag the active node's, until their first write fails.
+   */
+  forwardPerformanceStandby?: boolean;
 }
 
 export interface DisplayAttributes {

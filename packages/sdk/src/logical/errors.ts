@@ -9,6 +9,7 @@ export type ErrorKind =
   | "unsupported-path" // 404
   | "unsupported-operation" // 405
   | "coded" // the chosen status
+  | "read-only" // this node cannot write: the server forwards the request to the active node
   | "internal"; // 500
 
 export class LogicalError extends Error {
@@ -36,6 +37,8 @@ function defaultStatus(kind: ErrorKind): number {
       return 404;
     case "unsupported-operation":
       return 405;
+    case "read-only":
+      return 503;
     case "coded":
     case "internal":
       return 500;
@@ -48,5 +51,12 @@ export const invalidRequest = (message: string, warnings?: string[]) =>
 export const permissionDenied = (message = "permission denied") => new LogicalError("permission-denied", message);
 export const unsupportedPath = (message = "unsupported path") => new LogicalError("unsupported-path", message);
 export const unsupportedOperation = (message = "unsupported operation") => new LogicalError("unsupported-operation", message);
+/**
+ * The Go SDK's logical.ErrReadOnly. A read-enabled standby (OpenBao's
+ * standby reads, Vault Enterprise's performance standbys) that gets it back
+ * from a plugin forwards the request to the active node.
+ */
+export const READ_ONLY_MESSAGE = "cannot write to readonly storage";
+export const readOnly = () => new LogicalError("read-only", READ_ONLY_MESSAGE);
 /** Any HTTP status, as the Go SDK's logical.CodedError. */
 export const codedError = (status: number, message: string) => new LogicalError("coded", message, { status });

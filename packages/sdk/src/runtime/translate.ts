@@ -4,7 +4,7 @@
 // issue time. Both rules are enforced here, once.
 import type * as pb from "../proto/pb/backend.ts";
 import type { JsonObject, Operation, Request, Response, Secret, SpecialPaths, Storage } from "../logical/types.ts";
-import { LogicalError } from "../logical/errors.ts";
+import { LogicalError, READ_ONLY_MESSAGE } from "../logical/errors.ts";
 import { parseJson, stringifyJson } from "../logical/json.ts";
 
 const NS_PER_SECOND = 1_000_000_000n;
@@ -165,6 +165,9 @@ export function errorToWire(err: LogicalError): WireFailure {
       return { response: undefined, err: { errType: ErrType.unsupportedOperation, errMsg: "unsupported operation", errCode: 0n } };
     case "coded":
       return { response: undefined, err: { errType: ErrType.coded, errMsg: err.message, errCode: BigInt(err.status) } };
+    case "read-only":
+      // As a Go plugin's errors.New value travels: the server matches the message to forward.
+      return { response: undefined, err: { errType: ErrType.unknown, errMsg: READ_ONLY_MESSAGE, errCode: 0n } };
     case "internal":
       return { response: undefined, err: { errType: ErrType.internal, errMsg: err.message, errCode: 0n } };
   }

@@ -136,7 +136,7 @@ async function writeConnectionLocked(name: string, { request, fields, backend }:
   const provider = (fields.getOk<string>("provider") as Provider | undefined) ?? existing?.provider ?? inferProvider(supplied);
   if (!provider) throw invalidRequest('cannot tell the provider: set "provider" (openai, litellm or openrouter) or its credential fields');
   if (existing && existing.provider !== provider) {
-    throw invalidRequest(`this connection is ${existing.provider}; delete it before configuring it for ${provider}`);
+    throw invalidRequest(`this connection's provider is ${existing.provider}; delete it before configuring it for ${provider}`);
   }
   const foreign = supplied.filter((f) => !COMMON_FIELDS.includes(f) && !PROVIDER_FIELDS[provider].includes(f));
   if (foreign.length > 0) throw invalidRequest(`field(s) ${foreign.map((f) => `"${f}"`).join(", ")} do not apply to a ${provider} connection`);

@@ -72,6 +72,16 @@ test("fields of several providers in one config write are refused", async () => 
   await rejects400(tb.write("config", { base_url: "http://127.0.0.1:1", master_key: "k", admin_api_key: "sk-admin-x" }), /belong to different providers/);
 });
 
+test("rewriting a connection for another provider is a 400 naming its provider", async () => {
+  const { tb, em } = await liteLLM();
+  try {
+    await rejects400(tb.write("config", { provider: "openrouter", provisioning_key: "k", base_url: "http://127.0.0.1:1" }), /connection's provider is litellm; delete it before configuring it for openrouter/);
+    assert.equal((await tb.read("config"))?.data?.["provider"], "litellm");
+  } finally {
+    await em.close();
+  }
+});
+
 test("a role field that does not apply to the connection's provider is a 400 naming it", async () => {
   const { tb, em } = await liteLLM();
   try {

@@ -19,7 +19,7 @@ export const TARGETS = [
   { name: "vault-plugin-example-kv", entry: "examples/kv/src/main.ts" },
 ];
 
-function gitCommit() {
+export function gitCommit() {
   try {
     return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
   } catch {
@@ -33,12 +33,17 @@ export function nodeBinary(platform = "linux-x64") {
   return p;
 }
 
-export async function buildExecutable(target, { nodePath = nodeBinary(), out = outDir, log = (s) => process.stderr.write(s + "\n") } = {}) {
+// nodePath is the Node binary the executable is made of; it may be another
+// architecture's (the release's linux-arm64), so the blob is always made by
+// this machine's Node of the same version. Code cache is V8 machine code for
+// the building machine: a cross build must turn it off (useCodeCache: false).
+// Returns esbuild's metafile too, for the release's SBOM.
+export async function buildExecutable(target, { nodePath = nodeBinary(), out = outDir, useCodeCache = true, log = (s) => process.stderr.write(s + "\n") } = {}) {
   mkdirSync(out, { recursive: true });
   mkdirSync(workDir, { recursive: true });
   const bundle = join(workDir, `${target.name}.cjs`);
   const started = Date.now();
-  await build({
+  const bundled = await build({
     entryPoints: [join(root, target.entry)],
     bundle: true,
     platform: "node",
@@ -49,6 +54,7 @@ export async function buildExecutable(target, { nodePath = nodeBinary(), out = o
     sourcemap: false,
     legalComments: "none",
     logLevel: "warning",
+    metafile: true,
     define: { "process.env.PLUGIN_BUILD_COMMIT": JSON.stringify(gitCommit()) },
   });
   const exe = join(out, target.name);
@@ -63,20 +69,20 @@ export async function buildExecutable(target, { nodePath = nodeBinary(), out = o
     main: bundle,
     output: partial,
     disableExperimentalSEAWarning: true,
-    useCodeCache: true,
+    useCodeCache,
     executable: nodePath,
     execArgv: ["--max-semi-space-size=1"],
   };
   writeFileSync(config, JSON.stringify(seaConfig));
   rmSync(partial, { force: true });
-  execFileSync(nodePath, ["--build-sea", config], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(nodeBinary(), ["--build-sea", config], { stdio: ["ignore", "ignore", "inherit"] });
   const sum = createHash("sha256").update(readFileSync(partial)).digest("hex");
   renameSync(partial, exe);
   writeFileSync(`${exe}.sha256.partial`, `${sum}  ${basename(exe)}\n`);
   renameSync(`${exe}.sha256.partial`, `${exe}.sha256`);
   const mb = (statSync(exe).size / 1e6).toFixed(1);
   log(`built ${exe} (${mb} MB, sha256 ${sum.slice(0, 12)}…) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { path: exe, sha256: sum };
+  return { path: exe, sha256: sum, metafile: bundled.metafile, bundle };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

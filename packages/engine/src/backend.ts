@@ -16,8 +16,11 @@ import { pathConnectionRotate, pathConnections, pathConnectionsList } from "./pa
 import { pathSpend } from "./path-spend.ts";
 import { type EngineState, forgetConnections, forgetRole, newEngineState } from "./state.ts";
 import { CONFIG_KEY, CONNECTION_PREFIX, DEFAULT_CONNECTION, readConfig, readConnection, ROLE_PREFIX } from "./storage.ts";
+import enginePackage from "../package.json" with { type: "json" };
 
-export const VERSION = "v0.1.0";
+// The package version is the one source: the version service reports it, --version
+// prints it, and the release names its artifacts after it.
+export const VERSION = `v${enginePackage.version}`;
 
 export const engineDefinition: BackendDefinition<EngineState> = {
   help:

@@ -67,6 +67,10 @@ export async function connection(backend: EngineBackend, storage: Storage, name 
   if (cached) return cached;
   const generation = backend.state.connectionGeneration;
   const config = await readConnection(storage, name);
+  // Calls that missed the cache together must share the first one's client:
+  // its semaphore is what caps the requests in flight to the provider.
+  const raced = backend.state.connections.get(name);
+  if (raced) return raced;
   if (!config) {
     throw invalidRequest(
       name === DEFAULT_CONNECTION ? 'the mount is not configured: write its provider connection to "config" first' : `connection "${name}" does not exist: write it to "connections/${name}" first`,

@@ -11,7 +11,7 @@ import { POLICY_DIR } from "./access-scenario.ts";
 // How a secret input looks to a mock: Pulumi's secret signature around the value.
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 function reveal(v: unknown): unknown {
-  return typeof v === "object" && v !== null && SECRET_SIG in v ? (v as { value: unknown }).value : v;
+  return typeof v === "object" && v !== null && SECRET_SIG in v ? (v as Record<string, unknown>)["value"] : v;
 }
 
 describe("the Pulumi access example under mocks", () => {

@@ -3,6 +3,7 @@
 // response wrapping of issued keys; and the audit device's HMAC of key values.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -16,6 +17,23 @@ export const POLICY_DIR = join(ROOT, "examples", "access", "policies");
 interface Issued {
   lease_id: string;
   data: Record<string, string>;
+}
+
+/** Role bodies as examples/access/terraform/engine.tf and examples/access/pulumi/index.ts write them. */
+function roleBodies(project: string): Record<string, Record<string, unknown>> {
+  return {
+    "openai/roles/chatbot": { project_id: project, ttl: 3600, max_ttl: 14400 },
+    "openai/roles/batch": { project_id: project, ttl: 1800, max_ttl: 3600 },
+    "litellm/roles/analyst": { models: ["gpt-4o-mini"], max_budget: 5, budget_duration: "30d", ttl: 3600, max_ttl: 28800 },
+  };
+}
+
+/** An RS256 JWT as an identity provider would sign it. */
+function signJwt(key: KeyObject, claims: Record<string, unknown>): string {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: "RS256", typ: "JWT" })}.${b64({ iat: now, nbf: now - 5, exp: now + 300, ...claims })}`;
+  return `${input}.${sign("sha256", Buffer.from(input), key).toString("base64url")}`;
 }
 
 export function accessScenario(kind: ServerKind, binary: string | undefined, skipReason: string) {
@@ -53,10 +71,12 @@ export function accessScenario(kind: ServerKind, binary: string | undefined, ski
       await server.cliOk(["secrets", "enable", "-path=litellm", "vault-plugin-secrets-ai"]);
       const project = em.projects[0]!.id;
       await server.cliOk(["write", "openai/config", `admin_api_key=${em.adminKey}`, `admin_api_key_id=${em.adminKeyId}`, `organization_id=${em.organizationId}`, `api_endpoint=${em.baseUrl}`]);
-      await server.cliOk(["write", "openai/roles/chatbot", `project_id=${project}`, "ttl=1h", "max_ttl=4h"]);
-      await server.cliOk(["write", "openai/roles/batch", `project_id=${project}`, "ttl=1h", "max_ttl=4h"]);
       await server.cliOk(["write", "litellm/config", `base_url=${ll.baseUrl}`, `master_key=${ll.masterKey}`]);
-      await server.cliOk(["write", "litellm/roles/analyst", "models=gpt-4o-mini", "max_budget=5", "ttl=1h"]);
+      // The roles, as the Terraform and Pulumi examples write them.
+      for (const [path, body] of Object.entries(roleBodies(project))) {
+        const res = await server.http("POST", path, body);
+        assert.ok(res.status === 200 || res.status === 204, `${path}: ${res.status} ${JSON.stringify(res.body)}`);
+      }
 
       await server.cliOk(["auth", "enable", "userpass"]);
       const files = readdirSync(POLICY_DIR).filter((f) => f.endsWith(".hcl"));
@@ -75,6 +95,13 @@ export function accessScenario(kind: ServerKind, binary: string | undefined, ski
       await em?.close();
       await ll?.close();
       if (auditDir) rmSync(auditDir, { recursive: true, force: true });
+    });
+
+    test("roles written as the IaC examples write them read back unchanged, so a plan shows no drift", async () => {
+      for (const [path, body] of Object.entries(roleBodies(em.projects[0]!.id))) {
+        const read = await server.http("GET", path);
+        for (const [k, v] of Object.entries(body)) assert.deepEqual(read.body.data?.[k], v, `${path} ${k}`);
+      }
     });
 
     test("a consumer of a role issues a key from it, and the key works at the provider", async () => {
@@ -191,13 +218,19 @@ export function accessScenario(kind: ServerKind, binary: string | undefined, ski
       assert.equal(await status("ai-auditor", "PUT", "sys/leases/revoke-prefix/openai/creds/chatbot"), 403);
     });
 
-    test("read on metrics without sudo is a 403: the policies grant sudo for that", async () => {
-      const policy = 'path "openai/metrics" { capabilities = ["read"] }';
+    test("read on metrics, and lease listing or revoke-prefix, without sudo are 403s: the policies grant sudo for those", async () => {
+      const policy = [
+        'path "openai/metrics" { capabilities = ["read"] }',
+        'path "sys/leases/lookup/openai/creds/*" { capabilities = ["list"] }',
+        'path "sys/leases/revoke-prefix/openai/creds/*" { capabilities = ["update"] }',
+      ].join("\n");
       const res = await server.http("PUT", "sys/policies/acl/metrics-without-sudo", { policy });
       assert.equal(res.status, 204);
       const token = await server.http("POST", "auth/token/create", { policies: ["metrics-without-sudo"] });
       const t = String((token.body["auth"] as { client_token: string }).client_token);
       assert.equal((await fetch(`${server.addr}/v1/openai/metrics`, { headers: { "X-Vault-Token": t } })).status, 403);
+      assert.equal((await server.http("GET", "sys/leases/lookup/openai/creds/chatbot?list=true", undefined, t)).status, 403);
+      assert.equal((await server.http("PUT", "sys/leases/revoke-prefix/openai/creds/chatbot", undefined, t)).status, 403);
     });
 
     test("a wrapped creds response holds no key; unwrapping it once yields a working key in a lease", async () => {
@@ -226,6 +259,85 @@ export function accessScenario(kind: ServerKind, binary: string | undefined, ski
       const log = readFileSync(auditLog, "utf8");
       assert.ok(!log.includes(key), "the key value is not in the audit log");
       assert.ok(log.includes(hmac), "its HMAC is");
+    });
+
+    describe("an identity provider's groups claim, mapped to the policies", () => {
+      // The IaC examples log in with OIDC; a JWT role with the provider's key
+      // takes the same groups claim through the same group aliases, without
+      // a browser or a live identity provider.
+      const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+      const login = async (groups: string[]) => {
+        const jwt = signJwt(privateKey, { iss: "https://idp.test", sub: "user-alice", aud: "vault-client", groups });
+        const res = await server.http("POST", "auth/jwt/login", { role: "ai-users", jwt });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return res.body["auth"] as { client_token: string; token_policies: string[]; identity_policies?: string[] };
+      };
+
+      before(async () => {
+        await server.cliOk(["auth", "enable", "jwt"]);
+        const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
+        assert.equal((await server.http("POST", "auth/jwt/config", { jwt_validation_pubkeys: [pem], bound_issuer: "https://idp.test" })).status, 204);
+        const role = { role_type: "jwt", user_claim: "sub", groups_claim: "groups", bound_audiences: ["vault-client"], token_policies: ["default"] };
+        assert.equal((await server.http("POST", "auth/jwt/role/ai-users", role)).status, 204);
+        const auths = await server.http("GET", "sys/auth");
+        const accessor = String((auths.body.data?.["jwt/"] as { accessor: string }).accessor);
+        // As examples/access/terraform/oidc.tf: an external group per IdP group, its alias named as in the claim.
+        const group = await server.http("POST", "identity/group", { name: "idp-ai-chatbot-developers", type: "external", policies: ["ai-openai-chatbot"] });
+        const id = String(group.body.data?.["id"]);
+        assert.equal((await server.http("POST", "identity/group-alias", { name: "ai-chatbot-developers", mount_accessor: accessor, canonical_id: id })).status, 200);
+      });
+
+      test("a member of the IdP group gets its policy through the identity group, and issues that role's keys only", async () => {
+        const auth = await login(["ai-chatbot-developers", "unrelated-group"]);
+        assert.deepEqual(auth.token_policies, ["default"]);
+        assert.deepEqual(auth.identity_policies, ["ai-openai-chatbot"]);
+        const res = await server.http("GET", "openai/creds/chatbot", undefined, auth.client_token);
+        assert.equal(res.status, 200);
+        seen.push(String(res.body.data?.["api_key"]));
+        assert.equal((await server.http("GET", "openai/creds/batch", undefined, auth.client_token)).status, 403);
+      });
+
+      test("someone outside the IdP group is denied", async () => {
+        const jwt = signJwt(privateKey, { iss: "https://idp.test", sub: "user-bob", aud: "vault-client", groups: ["ai-analysts-elsewhere"] });
+        const res = await server.http("POST", "auth/jwt/login", { role: "ai-users", jwt });
+        const token = (res.body["auth"] as { client_token: string }).client_token;
+        assert.equal((await server.http("GET", "openai/creds/chatbot", undefined, token)).status, 403);
+      });
+
+      test("removed from the IdP group, a user loses the policy at the next login, on the tokens it already holds too", async () => {
+        const before = await login(["ai-chatbot-developers"]);
+        assert.equal((await server.http("GET", "openai/creds/chatbot", undefined, before.client_token)).status, 200);
+        const after = await login([]);
+        assert.equal((await server.http("GET", "openai/creds/chatbot", undefined, after.client_token)).status, 403);
+        assert.equal((await server.http("GET", "openai/creds/chatbot", undefined, before.client_token)).status, 403);
+      });
+    });
+
+    describe("how long a key lives", () => {
+      test("the mount's max_lease_ttl caps a role's longer TTL, with a warning", async () => {
+        await server.cliOk(["secrets", "enable", "-path=openai-short", "-max-lease-ttl=10m", "vault-plugin-secrets-ai"]);
+        // A key of its own: the operator's rotation replaced the seeded one.
+        const admin = em.createAdminKey({ name: "short" });
+        await server.cliOk(["write", "openai-short/config", `admin_api_key=${admin.value}`, `admin_api_key_id=${admin.id}`, `organization_id=${em.organizationId}`, `api_endpoint=${em.baseUrl}`]);
+        await server.cliOk(["write", "openai-short/roles/long", `project_id=${em.projects[0]!.id}`, "ttl=1h", "max_ttl=2h"]);
+        const res = await server.http("GET", "openai-short/creds/long");
+        assert.equal(res.status, 200);
+        seen.push(String(res.body.data?.["api_key"]));
+        assert.equal(res.body["lease_duration"], 600);
+        assert.match(String(res.body.warnings), /max_ttl|capped/i);
+      });
+
+      test("a key dies with the token that issued it, whatever its own TTL", { timeout: 60_000 }, async () => {
+        const created = await server.http("POST", "auth/token/create", { policies: ["ai-openai-chatbot"], ttl: "4s" });
+        const token = (created.body["auth"] as { client_token: string }).client_token;
+        const res = await server.http("GET", "openai/creds/chatbot", undefined, token);
+        assert.equal(res.status, 200);
+        assert.equal(res.body["lease_duration"], 3600);
+        const key = String(res.body.data?.["api_key"]);
+        seen.push(key);
+        assert.ok(await keyWorks(key));
+        await waitFor("the token to expire and take the key with it", async () => ((await keyWorks(key)) ? undefined : true), 45_000);
+      });
     });
 
     test("the audit log never holds an issued key, an admin key or a master key in clear", () => {

@@ -29,7 +29,9 @@ export const engineDefinition: BackendDefinition<EngineState> = {
   version: VERSION,
   paths: [pathConfigRotate, pathConfig, pathConnectionRotate, pathConnectionsList, pathConnections, pathRolesList, pathRoles, pathCreds, pathMetrics, pathSweep, pathSpend],
   secrets: [openAIKeySecret, litellmKeySecret, openrouterKeySecret],
-  specialPaths: { root: ["metrics", "sweep", "spend"], sealWrapStorage: ["config"], localStorage: [] },
+  // Every entry holding a credential is seal-wrapped: the default connection
+  // and the named ones ("*" makes it a prefix, as in the Go SDK).
+  specialPaths: { root: ["metrics", "sweep", "spend"], sealWrapStorage: ["config", "connections/*"], localStorage: [] },
   walRollback,
   periodic: async (backend, request) => {
     // OpenBao runs the rollback tick on read-enabled standbys too, whose

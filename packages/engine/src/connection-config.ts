@@ -3,7 +3,7 @@
 // by "provider", or inferred from the seed plugins' own field names, so both
 // seeds' commands work unchanged. A write is checked with one cheap call to
 // the provider before anything is stored; a read never returns a credential.
-import { invalidRequest, type FieldSchemas, type HandlerContext, type Response } from "@vault-plugin-ai/sdk";
+import { codedError, invalidRequest, type FieldSchemas, type HandlerContext, type Response } from "@vault-plugin-ai/sdk";
 import { ProviderError } from "./providers/http.ts";
 import { DEFAULT_OPENAI_ENDPOINT } from "./providers/openai/client.ts";
 import { parseCron } from "./cron.ts";
@@ -62,6 +62,17 @@ export function describeProviderFailure(err: unknown, what: string): Error {
     return invalidRequest(`${what}: ${err.message}`);
   }
   return err as Error;
+}
+
+/**
+ * A provider failure while renewing or revoking a lease, as the client and
+ * the server's log see it: the provider's message (already free of secrets)
+ * with a 502. Never a 400: the server gives up on a lease for good when its
+ * revocation fails with an invalid-request error, and a provider outage must
+ * be retried. Anything else passes through unchanged.
+ */
+export function leaseCallFailed(err: unknown, what: string): unknown {
+  return err instanceof ProviderError ? codedError(502, `${what}: ${err.message}`) : err;
 }
 
 function inferProvider(supplied: string[]): Provider | undefined {

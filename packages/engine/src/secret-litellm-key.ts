@@ -1,6 +1,7 @@
 // The lease of a LiteLLM virtual key: renew moves the key's LiteLLM expiry to
 // the lease's new end; revoke deletes the key, "already gone" counting as done.
 import type { SecretType } from "@vault-plugin-ai/sdk";
+import { leaseCallFailed } from "./connection-config.ts";
 import { renewalTtl } from "./lease-renewal.ts";
 import { litellmClient } from "./issue-litellm.ts";
 import type { EngineBackend } from "./state.ts";
@@ -15,7 +16,11 @@ export const litellmKeySecret: SecretType<EngineBackend> = {
     const token = String(internal["token"] ?? "");
     const client = await litellmClient(backend, request, typeof internal["connection"] === "string" ? internal["connection"] : DEFAULT_CONNECTION);
     // The key must not die before the lease it belongs to.
-    await client.updateKeyDuration(token, Math.max(ttl, 1));
+    try {
+      await client.updateKeyDuration(token, Math.max(ttl, 1));
+    } catch (err) {
+      throw leaseCallFailed(err, "the lease was not renewed");
+    }
     backend.state.metrics.inc("ai_secrets_leases_renewed_total", "Leases renewed.", { provider: "litellm", role: roleName });
     return { warnings, secret: { internalData: {}, leaseOptions: { ttl, maxTtl, renewable: true } } };
   },
@@ -27,7 +32,12 @@ export const litellmKeySecret: SecretType<EngineBackend> = {
       return undefined;
     }
     const client = await litellmClient(backend, request, typeof internal["connection"] === "string" ? internal["connection"] : DEFAULT_CONNECTION);
-    const outcome = await client.deleteKey(token);
+    let outcome;
+    try {
+      outcome = await client.deleteKey(token);
+    } catch (err) {
+      throw leaseCallFailed(err, "the key was not deleted");
+    }
     await forgetIssuedAccount(request.storage, token);
     backend.state.metrics.inc("ai_secrets_leases_revoked_total", "Leases revoked (the key deleted at the provider).", { provider: "litellm", role: roleName, outcome });
     return undefined;

@@ -2,6 +2,7 @@
 // lease issued by that plugin is renewed and revoked by this one after a
 // migration. Internal data holds ids only, never the key.
 import type { SecretType } from "@vault-plugin-ai/sdk";
+import { leaseCallFailed } from "./connection-config.ts";
 import { renewalTtl } from "./lease-renewal.ts";
 import { openAIConnection, type EngineBackend } from "./state.ts";
 import { DEFAULT_CONNECTION, forgetIssuedAccount } from "./storage.ts";
@@ -26,7 +27,12 @@ export const openAIKeySecret: SecretType<EngineBackend> = {
       return undefined;
     }
     const { client } = await openAIConnection(backend, request.storage, typeof internal["connection"] === "string" ? internal["connection"] : DEFAULT_CONNECTION);
-    const outcome = await client.deleteServiceAccount(projectId, serviceAccountId);
+    let outcome;
+    try {
+      outcome = await client.deleteServiceAccount(projectId, serviceAccountId);
+    } catch (err) {
+      throw leaseCallFailed(err, "the key was not deleted");
+    }
     await forgetIssuedAccount(request.storage, serviceAccountId);
     backend.state.metrics.inc("ai_secrets_leases_revoked_total", "Leases revoked (the key deleted at the provider).", { provider: "openai", role: roleName, outcome });
     backend.logger.info("revoked OpenAI service account", { project_id: projectId, service_account_id: serviceAccountId, outcome });

@@ -2,6 +2,7 @@
 // made to expire at the lease's maximum life); revoke deletes the key, a 404
 // counting as done.
 import type { SecretType } from "@vault-plugin-ai/sdk";
+import { leaseCallFailed } from "./connection-config.ts";
 import { renewalTtl } from "./lease-renewal.ts";
 import { openrouterClient } from "./issue-openrouter.ts";
 import type { EngineBackend } from "./state.ts";
@@ -24,7 +25,12 @@ export const openrouterKeySecret: SecretType<EngineBackend> = {
       return undefined;
     }
     const client = await openrouterClient(backend, request, typeof internal["connection"] === "string" ? internal["connection"] : DEFAULT_CONNECTION);
-    const outcome = await client.deleteKey(hash);
+    let outcome;
+    try {
+      outcome = await client.deleteKey(hash);
+    } catch (err) {
+      throw leaseCallFailed(err, "the key was not deleted");
+    }
     await forgetIssuedAccount(request.storage, hash);
     backend.state.metrics.inc("ai_secrets_leases_revoked_total", "Leases revoked (the key deleted at the provider).", { provider: "openrouter", role: roleName, outcome });
     return undefined;

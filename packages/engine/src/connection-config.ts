@@ -8,7 +8,7 @@ import { ProviderError } from "./providers/http.ts";
 import { DEFAULT_OPENAI_ENDPOINT } from "./providers/openai/client.ts";
 import { parseCron } from "./cron.ts";
 import { clientFor, type EngineBackend, forgetConnections } from "./state.ts";
-import { PROVIDERS, readConnection, writeConnection, type ConfigEntry, type Provider } from "./storage.ts";
+import { MAX_ENTRY_BYTES, oversized, PROVIDERS, readConnection, writeConnection, type ConfigEntry, type Provider } from "./storage.ts";
 
 export const DEFAULT_MAX_CONCURRENCY = 8;
 export const DEFAULT_OPENROUTER_ENDPOINT = "https://openrouter.ai/api/v1";
@@ -209,6 +209,8 @@ async function writeConnectionLocked(name: string, { request, fields, backend }:
     // These travel in HTTP headers; anything else would fail there, with the value in the error.
     if (typeof v === "string" && !/^[\x21-\x7e]+$/.test(v)) throw invalidRequest(`"${f}" must be printable ASCII without spaces or line breaks`);
   }
+  const big = oversized(config);
+  if (big) throw invalidRequest(`the connection would take ${big.bytes} bytes, more than ${MAX_ENTRY_BYTES}: "${big.field}" is too large`);
   if (!existing || credentialOf(existing) !== credentialOf(config)) await verify(backend, config);
   const warnings: string[] = [];
   if (config.provider === "openai" && !config.admin_api_key.startsWith("sk-admin")) warnings.push('admin_api_key does not start with "sk-admin": OpenAI admin keys normally do');

@@ -7,7 +7,7 @@ import { FieldData, invalidRequest, type FieldSchemas, type JsonObject, type Han
 import { describeProviderFailure } from "./connection-config.ts";
 import { checkServiceAccountTemplate, DEFAULT_NAME_TEMPLATE } from "./service-account-name.ts";
 import { connection, forgetRole, type EngineBackend } from "./state.ts";
-import { DEFAULT_CONNECTION, readRole, ROLE_PREFIX, writeRole, type LiteLLMRoleEntry, type OpenAIRoleEntry, type OpenRouterRoleEntry, type Provider, type RoleEntry } from "./storage.ts";
+import { DEFAULT_CONNECTION, MAX_ENTRY_BYTES, oversized, readRole, ROLE_PREFIX, writeRole, type LiteLLMRoleEntry, type OpenAIRoleEntry, type OpenRouterRoleEntry, type Provider, type RoleEntry } from "./storage.ts";
 
 export const DEFAULT_DESCRIPTION = "Service account created by Vault";
 export const DEFAULT_TTL = 3600;
@@ -121,7 +121,8 @@ async function buildOpenAIRole(ctx: HandlerContext<EngineBackend>, prev: OpenAIR
     service_account_description: pick("service_account_description", prev?.service_account_description, DEFAULT_DESCRIPTION),
   };
   if (!role.project_id) throw invalidRequest('missing required field "project_id"');
-  checkServiceAccountTemplate(role.service_account_name_template);
+  const roleName = fields.string("name");
+  checkServiceAccountTemplate(role.service_account_name_template, { roleName, ...(role.project_name ? { projectName: role.project_name } : {}) });
   if (!prev || prev.project_id !== role.project_id || fields.has("project_id") || prev.connection !== role.connection) {
     const c = await connection(backend, request.storage, role.connection);
     if (c.config.provider !== "openai") throw new Error("unreachable: provider checked by the caller");
@@ -134,6 +135,7 @@ async function buildOpenAIRole(ctx: HandlerContext<EngineBackend>, prev: OpenAIR
     if (!project) throw invalidRequest(`project_id "${role.project_id}" does not exist in the configured organization`);
     if (project.status !== "active") throw invalidRequest(`project_id "${role.project_id}" is ${project.status}, not active`);
     role.project_name = project.name;
+    checkServiceAccountTemplate(role.service_account_name_template, { roleName, projectName: role.project_name });
   }
   return role;
 }
@@ -188,6 +190,8 @@ async function writeRoleHandler(ctx: HandlerContext<EngineBackend>) {
   if (provider === "openai") role = await buildOpenAIRole(ctx, existing?.provider === "openai" ? existing : undefined, pick, common);
   else if (provider === "litellm") role = buildLiteLLMRole(fields, existing?.provider === "litellm" ? existing : undefined, pick, common);
   else role = buildOpenRouterRole(existing?.provider === "openrouter" ? existing : undefined, pick, common);
+  const big = oversized(role);
+  if (big) throw invalidRequest(`the role would take ${big.bytes} bytes, more than ${MAX_ENTRY_BYTES}: "${big.field}" is too large`);
   await writeRole(request.storage, name, role);
   forgetRole(backend.state, name);
   return undefined;

@@ -41,7 +41,14 @@ export function renderServiceAccountName(template: string, inputs: NameInputs): 
   name = name.trim();
   if (!name) throw invalidRequest("service_account_name_template renders an empty name");
   if (name.length > MAX_NAME_LENGTH) throw invalidRequest(`service_account_name_template renders a name longer than ${MAX_NAME_LENGTH} characters`);
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw invalidRequest("service_account_name_template renders a name with control characters");
+  // Control characters, and invisible ones that change how a name reads
+  // (U+202E RIGHT-TO-LEFT OVERRIDE, zero-width spaces, line separators):
+  // a name must show in the provider's dashboard as what it is.
+  const hidden = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u.exec(name);
+  if (hidden) {
+    const code = `U+${hidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+    throw invalidRequest(`service_account_name_template renders a name with control characters or invisible formatting (${code})`);
+  }
   return name;
 }
 
@@ -49,10 +56,12 @@ const TEMPLATE_FIELDS = new Set(["RoleName", "RandomSuffix", "ProjectName", "Dis
 
 /**
  * Compiles the template, refuses fields it cannot have (Go would print
- * "<no value>" into the name), and renders it once with sample values, so a
- * broken template fails the role write rather than an issuance.
+ * "<no value>" into the name), and renders it once with the role's own name
+ * and project (sample values for what is not known yet), so a broken
+ * template, or one too long for this role, fails the role write rather than
+ * an issuance. Only the token's display name still varies at issue time.
  */
-export function checkServiceAccountTemplate(template: string): void {
+export function checkServiceAccountTemplate(template: string, inputs: Partial<NameInputs> = {}): void {
   let fields: readonly string[];
   try {
     fields = compileUsernameTemplate(template).fields;
@@ -68,5 +77,5 @@ export function checkServiceAccountTemplate(template: string): void {
   if (unknown.length > 0) {
     throw invalidRequest(`service_account_name_template uses unknown field(s) ${unknown.map((f) => "." + f).join(", ")}; available: .RoleName, .RandomSuffix, .ProjectName, .DisplayName`);
   }
-  renderServiceAccountName(template, { roleName: "role", projectName: "project", displayName: "token" });
+  renderServiceAccountName(template, { roleName: "role", projectName: "project", displayName: "token", ...inputs });
 }

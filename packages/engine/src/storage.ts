@@ -105,6 +105,22 @@ export interface OpenRouterRoleEntry extends RoleCommon {
 
 export type RoleEntry = OpenAIRoleEntry | LiteLLMRoleEntry | OpenRouterRoleEntry;
 
+/**
+ * The most a role or connection may take in storage, as JSON. Far above any
+ * real one, and far below what storage refuses (Raft's 1 MiB entries), where
+ * a write would fail with a 500 instead of a 400 that names the field.
+ */
+export const MAX_ENTRY_BYTES = 64 * 1024;
+
+/** The entry's size and its largest field, when it exceeds MAX_ENTRY_BYTES. */
+export function oversized(entry: object): { bytes: number; field: string } | undefined {
+  const bytes = Buffer.byteLength(JSON.stringify(entry));
+  if (bytes <= MAX_ENTRY_BYTES) return undefined;
+  const sizes = Object.entries(entry).map(([k, v]) => [k, Buffer.byteLength(JSON.stringify(v) ?? "")] as const);
+  const field = sizes.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  return { bytes, field };
+}
+
 /** Entries written before several providers existed hold no provider: they are OpenAI's. */
 function withDefaults<T extends { provider?: Provider }>(entry: T | undefined): T | undefined {
   return entry && !entry.provider ? { ...entry, provider: "openai" } : entry;

@@ -116,6 +116,44 @@ test("a bad name template is rejected when the role is written", async () => {
   }
 });
 
+test("the name template is tried with the role's own name and project, so a role whose names would be too long is refused when written", async () => {
+  const h = await openAIHarness();
+  try {
+    const project = h.em.projects[0]!.id;
+    await rejects400(h.tb.write(`roles/${"r".repeat(200)}`, { project_id: project }), /service_account_name_template renders a name longer than 128 characters/);
+    const longProject = h.em.seedProject({ name: "p".repeat(150) }).id;
+    await rejects400(h.tb.write("roles/r", { project_id: longProject, service_account_name_template: "{{.ProjectName}}-{{.RandomSuffix}}" }), /longer than 128 characters/);
+    assert.equal(await h.tb.read("roles/r"), undefined);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a service account name with invisible formatting such as U+202E is refused, from the template or the token's display name", async () => {
+  const h = await openAIHarness();
+  try {
+    const project = h.em.projects[0]!.id;
+    await rejects400(h.tb.write("roles/r", { project_id: project, service_account_name_template: "vault-\u202e-{{.RandomSuffix}}" }), /invisible formatting \(U\+202E\)/);
+    await rejects400(h.tb.write("roles/r", { project_id: project, service_account_name_template: "vault-\u200b{{.RandomSuffix}}" }), /\(U\+200B\)/);
+    await h.tb.write("roles/r", { project_id: project, service_account_name_template: "{{.DisplayName}}-{{.RandomSuffix}}" });
+    await rejects400(h.tb.request({ operation: "read", path: "creds/r", displayName: "token-\u202egpj.exe" }), /\(U\+202E\)/);
+    assert.equal(serviceAccounts(h.em).length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a role too large for storage is a 400 naming its largest field, and nothing is stored", async () => {
+  const h = await openAIHarness();
+  try {
+    await rejects400(h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, service_account_description: "d".repeat(100_000) }), /more than 65536: "service_account_description" is too large/);
+    assert.equal(await h.tb.read("roles/r"), undefined);
+    await rejects400(h.tb.write("config", { admin_api_key_id: "k".repeat(100_000) }), /"admin_api_key_id" is too large/);
+  } finally {
+    await h.close();
+  }
+});
+
 test("a name template that could repeat a name is rejected, since the rollback finds orphans by name", async () => {
   const h = await openAIHarness();
   try {

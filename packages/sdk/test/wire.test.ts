@@ -28,6 +28,17 @@ test("integers beyond 2^53 in request data keep every digit", () => {
   assert.equal(req.data["small"], 5);
 });
 
+test("request data nested 10,000 levels deep, as Go's JSON decoder allows, is read", () => {
+  const deep = `{"a":${"[".repeat(10_000)}1${"]".repeat(10_000)}}`;
+  const req = requestFromWire(wireRequest({ data: deep }), new InMemoryStorage());
+  assert.ok(Array.isArray(req.data["a"]));
+});
+
+test("request data too deeply nested to keep its big integers exact is refused as such, not as invalid JSON", () => {
+  const data = `{"n":9007199254740993,"a":${"[".repeat(10_000)}1${"]".repeat(10_000)}}`;
+  assert.throws(() => requestFromWire(wireRequest({ data }), new InMemoryStorage()), (err: unknown) => err instanceof WireFormatError && err.message === "request data is nested too deeply");
+});
+
 test("big integers serialize back as plain JSON numbers", () => {
   assert.equal(stringifyJson({ n: 9223372036854775807n }), '{"n":9223372036854775807}');
   assert.deepEqual(parseJson("[1.5, 2]"), [1.5, 2]);

@@ -30,8 +30,8 @@ function parseObject(text: string, field: string): JsonObject {
   let value: unknown;
   try {
     value = parseJson(text);
-  } catch {
-    throw new WireFormatError(`${field} is not valid JSON`);
+  } catch (err) {
+    throw new WireFormatError(err instanceof RangeError ? `${field} is nested too deeply` : `${field} is not valid JSON`);
   }
   if (value === null) return {};
   if (typeof value !== "object" || Array.isArray(value)) {

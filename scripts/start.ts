@@ -138,7 +138,7 @@ Try it (in another shell):
   ${bao} lease revoke -prefix openai/creds/     # delete them all at the provider
   ${bao} write -f openai/config/rotate          # rotate the OpenAI admin key
   ${bao} read litellm/spend                     # spend of this mount's live LiteLLM keys
-  ${bao} read openai/metrics                    # Prometheus metrics
+  curl -s -H "X-Vault-Token: ${s.token}" ${s.addr}/v1/openai/metrics   # Prometheus metrics (text, so not through bao read)
   ${bao} token create -policy=analytics-team    # a token that may only read that role's creds
 
 Press Ctrl-C to revoke what was issued and stop everything.`);

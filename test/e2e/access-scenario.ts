@@ -250,6 +250,28 @@ export function accessScenario(kind: ServerKind, binary: string | undefined, ski
       assert.equal(again.status, 400, "a wrapping token unwraps once");
     });
 
+    test("a policy can require wrapping: min_wrapping_ttl refuses a bare read, max_wrapping_ttl a long-lived wrap", async () => {
+      const policy = 'path "openai/creds/chatbot" {\n  capabilities = ["read"]\n  min_wrapping_ttl = "1s"\n  max_wrapping_ttl = "10m"\n}';
+      assert.equal((await server.http("PUT", "sys/policies/acl/chatbot-wrapped-only", { policy })).status, 204);
+      const created = await server.http("POST", "auth/token/create", { policies: ["chatbot-wrapped-only"] });
+      const token = (created.body["auth"] as { client_token: string }).client_token;
+      const read = (wrapTtl?: string) =>
+        fetch(`${server.addr}/v1/openai/creds/chatbot`, { headers: { "X-Vault-Token": token, ...(wrapTtl ? { "X-Vault-Wrap-TTL": wrapTtl } : {}) } });
+      // Both are a plain permission denied: the policy does not match.
+      const bare = await read();
+      assert.equal(bare.status, 403);
+      await bare.arrayBuffer();
+      const tooLong = await read("1h");
+      assert.equal(tooLong.status, 403);
+      await tooLong.arrayBuffer();
+      const wrapped = await read("5m");
+      assert.equal(wrapped.status, 200);
+      const body = (await wrapped.json()) as { data: unknown; wrap_info: { token: string } };
+      assert.equal(body.data, null);
+      const unwrapped = await server.http("POST", "sys/wrapping/unwrap", undefined, body.wrap_info.token);
+      seen.push(String(unwrapped.body.data?.["api_key"]));
+    });
+
     test("the audit log holds issued key values only as HMACs, which sys/audit-hash reproduces", async () => {
       const issued = await issueAs("ai-openai-chatbot", "openai/creds/chatbot");
       const key = issued.data["api_key"]!;

@@ -22,7 +22,14 @@ export interface ServiceAccountWal {
 export async function issueOpenAIKey(backend: EngineBackend, request: Request, roleName: string, role: OpenAIRoleEntry, ttl: number, warnings: string[]): Promise<Response> {
   const name = renderServiceAccountName(role.service_account_name_template, { roleName, projectName: role.project_name, displayName: request.displayName });
   const { client } = await openAIConnection(backend, request.storage, role.connection);
-  const walId = await putWal(request.storage, WAL_SERVICE_ACCOUNT, { project_id: role.project_id, name, connection: role.connection } satisfies ServiceAccountWal);
+  // The mount's maximum lease life comes from the server; asked beside the
+  // WAL write, it costs no extra round trip.
+  const [walId, mountMaxTtl] = await Promise.all([
+    putWal(request.storage, WAL_SERVICE_ACCOUNT, { project_id: role.project_id, name, connection: role.connection } satisfies ServiceAccountWal),
+    backend.system.maxLeaseTTL(),
+  ]);
+  const maxLife = role.max_ttl > 0 && (mountMaxTtl <= 0 || role.max_ttl < mountMaxTtl) ? role.max_ttl : mountMaxTtl;
+  const issuedAt = Math.floor(Date.now() / 1000);
   let account;
   try {
     account = await client.createServiceAccount(role.project_id, name);
@@ -33,7 +40,7 @@ export async function issueOpenAIKey(backend: EngineBackend, request: Request, r
   }
   try {
     // Independent writes: one round trip to the server instead of two.
-    await Promise.all([recordIssuedAccount(request.storage, account.id, { provider: "openai", connection: role.connection, project_id: role.project_id, role: roleName, name: account.name }), deleteWal(request.storage, walId)]);
+    await Promise.all([recordIssuedAccount(request.storage, account.id, { provider: "openai", connection: role.connection, project_id: role.project_id, role: roleName, name: account.name, ...(maxLife > 0 ? { lease_ends_at: issuedAt + maxLife } : {}) }), deleteWal(request.storage, walId)]);
   } catch (err) {
     // Without the record, the sweeper would take this account for an orphan;
     // without the WAL entry gone, a later rollback would delete it under a

@@ -146,10 +146,18 @@ export interface IssuedAccount {
   role: string;
   /** Service account name, LiteLLM key alias, or OpenRouter key name. */
   name: string;
+  /**
+   * Unix seconds after which no lease can hold the key any more (issue time
+   * plus the lease's maximum life). A record outlives its lease only when the
+   * server dropped the lease without a revocation reaching us (a forced
+   * revoke); past this time the sweeper treats the key as unheld.
+   */
+  lease_ends_at?: number;
 }
 
 export const recordIssuedAccount = (storage: Storage, id: string, account: IssuedAccount) => putJson(storage, ISSUED_PREFIX + id, account);
 export const forgetIssuedAccount = (storage: Storage, id: string) => storage.delete(ISSUED_PREFIX + id);
+export const readIssuedAccount = (storage: Storage, id: string) => getJson<IssuedAccount>(storage, ISSUED_PREFIX + id);
 
 export interface SweepReport {
   /** RFC 3339. */

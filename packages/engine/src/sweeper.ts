@@ -3,11 +3,12 @@
 // reports (and, when the config allows, deletes) those no live lease holds.
 // Accounts younger than a grace period are left alone, since an issuance may
 // be in flight; accounts older than the first sweep are only reported, since
-// leases from before the sweeper existed have no record.
+// leases from before the sweeper existed have no record. A record whose lease
+// must have ended (a forced revoke never reaches the plugin) holds nothing.
 import type { Storage } from "@vault-plugin-ai/sdk";
 import { compileUsernameTemplate } from "./template/username-template.ts";
 import { openAIConnection, type EngineBackend } from "./state.ts";
-import { DEFAULT_CONNECTION, ISSUED_PREFIX, readConfig, readRole, readSweepReport, ROLE_PREFIX, writeSweepReport, type SweepReport } from "./storage.ts";
+import { DEFAULT_CONNECTION, forgetIssuedAccount, ISSUED_PREFIX, readConfig, readIssuedAccount, readRole, readSweepReport, ROLE_PREFIX, writeSweepReport, type SweepReport } from "./storage.ts";
 
 export const SWEEP_INTERVAL_SECONDS = 600;
 export const SWEEP_GRACE_SECONDS = 900;
@@ -57,11 +58,13 @@ export async function sweepOrphans(backend: EngineBackend, storage: Storage, now
       continue;
     }
     for (const account of accounts) {
-      if (issued.has(account.id) || account.createdAt > cutoff || !prefixes.some((p) => account.name.startsWith(p))) continue;
+      if (account.createdAt > cutoff || !prefixes.some((p) => account.name.startsWith(p))) continue;
+      if (issued.has(account.id) && !(await leaseEnded(storage, account.id, cutoff))) continue;
       let deleted = false;
       if (config.delete_orphaned_accounts && account.createdAt >= trackingStart) {
         try {
           await client.deleteServiceAccount(projectId, account.id);
+          await forgetIssuedAccount(storage, account.id);
           deleted = true;
         } catch (err) {
           report.errors.push(`delete ${account.id}: ${(err as Error).message}`);
@@ -74,6 +77,12 @@ export async function sweepOrphans(backend: EngineBackend, storage: Storage, now
   }
   await writeSweepReport(storage, report);
   return report;
+}
+
+/** Whether the lease that held this account must have ended by `before` (unix seconds). */
+async function leaseEnded(storage: Storage, id: string, before: number): Promise<boolean> {
+  const endsAt = (await readIssuedAccount(storage, id))?.lease_ends_at;
+  return typeof endsAt === "number" && endsAt < before;
 }
 
 /** Whether the last sweep is old enough for another. */

@@ -589,6 +589,25 @@ test("the sweeper only reports orphans when deletion is not enabled, and ignores
   }
 });
 
+test("the sweeper takes an account whose lease must have ended for an orphan, as after a forced revoke", async () => {
+  const { sweepOrphans } = await import("../src/sweeper.ts");
+  const h = await openAIHarness({ config: { delete_orphaned_accounts: true } });
+  try {
+    const backend = h.tb.backend as Parameters<typeof sweepOrphans>[0];
+    await sweepOrphans(backend, h.tb.storage, new Date(Date.now() - 3600_000));
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id, ttl: "1h", max_ttl: "2h" });
+    const leased = (await h.tb.read("creds/r"))!;
+    const id = String(leased.data?.["service_account_id"]);
+    assert.deepEqual((await sweepOrphans(backend, h.tb.storage, new Date(Date.now() + 3600_000))).orphans, [], "within its lease's maximum life it is held");
+    const report = await sweepOrphans(backend, h.tb.storage, new Date(Date.now() + 4 * 3600_000));
+    assert.deepEqual(report.orphans.map((o) => [o.service_account_id, o.deleted]), [[id, true]]);
+    assert.deepEqual(serviceAccounts(h.em), []);
+    assert.deepEqual(await h.tb.storage.list("issued/"), [], "its record goes with it");
+  } finally {
+    await h.close();
+  }
+});
+
 test("revoking a lease removes its issued-account record", async () => {
   const h = await openAIHarness();
   try {

@@ -26,7 +26,11 @@ export async function litellmClient(backend: EngineBackend, request: Request, co
 
 export async function issueLiteLLMKey(backend: EngineBackend, request: Request, roleName: string, role: LiteLLMRoleEntry, ttl: number, warnings: string[]): Promise<Response> {
   const client = await litellmClient(backend, request, role.connection);
-  const leaseTtl = ttl > 0 ? ttl : await backend.system.defaultLeaseTTL();
+  // The server caps the lease at the mount's maximum; the key's own expiry,
+  // the backstop if revocation never comes, must not outlive that.
+  const mountMax = await backend.system.maxLeaseTTL();
+  const wanted = ttl > 0 ? ttl : await backend.system.defaultLeaseTTL();
+  const leaseTtl = mountMax > 0 ? Math.min(wanted, mountMax) : wanted;
   const keyAlias = `${role.key_alias_prefix}-${roleName}-${randomSuffix()}`;
   const walId = await putWal(request.storage, WAL_LITELLM_KEY, { connection: role.connection, key_alias: keyAlias } satisfies LiteLLMKeyWal);
   let created;

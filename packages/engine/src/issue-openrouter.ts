@@ -25,8 +25,11 @@ export async function openrouterClient(backend: EngineBackend, request: Request,
 
 export async function issueOpenRouterKey(backend: EngineBackend, request: Request, roleName: string, role: OpenRouterRoleEntry, ttl: number, warnings: string[]): Promise<Response> {
   const client = await openrouterClient(backend, request, role.connection);
-  const leaseTtl = ttl > 0 ? ttl : await backend.system.defaultLeaseTTL();
-  const maxLife = role.max_ttl > 0 ? role.max_ttl : await backend.system.maxLeaseTTL();
+  // The server caps the lease at the mount's maximum; the key's expiry must not outlive that.
+  const mountMax = await backend.system.maxLeaseTTL();
+  const cap = (seconds: number) => (mountMax > 0 ? Math.min(seconds, mountMax) : seconds);
+  const leaseTtl = cap(ttl > 0 ? ttl : await backend.system.defaultLeaseTTL());
+  const maxLife = role.max_ttl > 0 ? cap(role.max_ttl) : mountMax;
   const name = `${role.key_name_prefix}-${roleName}-${randomSuffix()}`;
   const expiresAt = new Date(Date.now() + Math.max(leaseTtl, maxLife) * 1000);
   const walId = await putWal(request.storage, WAL_OPENROUTER_KEY, { connection: role.connection, name } satisfies OpenRouterKeyWal);

@@ -206,6 +206,30 @@ test("a LiteLLM key expires at the provider with its lease, even if no revocatio
   }
 });
 
+test("a role ttl beyond the mount's max lease TTL gives LiteLLM and OpenRouter keys no longer life than the lease can have", async () => {
+  const ll = await startLiteLLMEmulator();
+  const or = await startOpenRouterEmulator();
+  try {
+    const tb = await mount();
+    await tb.write("connections/gw", { base_url: ll.baseUrl, master_key: ll.masterKey });
+    await tb.write("connections/or", { provider: "openrouter", base_url: or.baseUrl, provisioning_key: or.managementKey });
+    await tb.write("roles/via-gw", { connection: "gw", ttl: "2562047h", max_ttl: "2562047h" });
+    await tb.write("roles/via-or", { connection: "or", ttl: "2562047h", max_ttl: "2562047h" });
+    const dayFromNow = Date.now() + 86_400_000;
+    const litellmLease = (await tb.read("creds/via-gw"))!;
+    assert.equal(litellmLease.secret?.leaseOptions.ttl, 86_400);
+    assert.ok(Math.abs(Date.parse(String(litellmLease.data?.["expires"])) - dayFromNow) < 60_000, String(litellmLease.data?.["expires"]));
+    const openrouterLease = (await tb.read("creds/via-or"))!;
+    assert.equal(openrouterLease.secret?.leaseOptions.ttl, 86_400);
+    assert.ok(Math.abs(Date.parse(String(openrouterLease.data?.["expires_at"])) - dayFromNow) < 60_000, String(openrouterLease.data?.["expires_at"]));
+    await tb.revoke(litellmLease);
+    await tb.revoke(openrouterLease);
+  } finally {
+    await ll.close();
+    await or.close();
+  }
+});
+
 test("renewing a LiteLLM lease moves the key's expiry with it", async () => {
   const { tb, em } = await liteLLM();
   try {

@@ -262,8 +262,7 @@ export class YamuxSession extends EventEmitter<YamuxSessionEvents> {
   close(code: number = GoAwayCode.normal): void {
     if (this.closed) return;
     this.sendFrame(FrameType.goAway, 0, 0, code);
-    this.socket.end();
-    this.terminate(undefined);
+    this.terminate(undefined, true);
   }
 
   /** @internal */
@@ -278,21 +277,27 @@ export class YamuxSession extends EventEmitter<YamuxSessionEvents> {
     this.streams.delete(id);
   }
 
-  private terminate(err: Error | undefined): void {
+  // graceful: end the connection after what is already written (a go away)
+  // instead of discarding it; the peer then closes its side.
+  private terminate(err: Error | undefined, graceful = false): void {
     if (this.closed) return;
     this.closed = true;
     const cause = err ?? new YamuxError("the yamux session was closed");
     for (const stream of [...this.streams.values()]) stream.sessionClosed(cause);
     this.streams.clear();
-    if (!this.socket.destroyed) this.socket.destroy();
+    if (graceful && !this.socket.destroyed) {
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1_000).unref();
+    } else if (!this.socket.destroyed) {
+      this.socket.destroy();
+    }
     this.emit("close", err);
   }
 
   private protocolError(message: string): void {
     if (this.closed) return;
     this.sendFrame(FrameType.goAway, 0, 0, GoAwayCode.protocolError);
-    this.socket.end();
-    this.terminate(new YamuxError(message));
+    this.terminate(new YamuxError(message), true);
   }
 
   private onData(chunk: Buffer): void {

@@ -13,3 +13,10 @@ path "litellm/metrics" {
 path "litellm/spend" {
   capabilities = ["read", "sudo"]
 }
+
+# Find the audit log entries of a key someone reports leaked: HMAC its value
+# the way the "file" audit device does, then search the log for that. (No
+# sudo needed here.)
+path "sys/audit-hash/file" {
+  capabilities = ["update"]
+}

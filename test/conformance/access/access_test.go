@@ -62,7 +62,8 @@ var providerSchema = map[string]struct {
 var metaArguments = []string{"count", "for_each", "depends_on", "provider"}
 
 // sysLeasePaths are the sys paths a policy here may name, below which comes
-// a lease id prefix of the engine; sudo is what the server requires there.
+// a lease id prefix of the engine; sudo is what the server requires there
+// (measured on OpenBao 2.7.2 and Vault 1.21.1 by test/e2e/access-*.test.ts).
 var sysLeasePaths = map[string]struct {
 	capabilities []string
 	sudo         bool
@@ -71,6 +72,15 @@ var sysLeasePaths = map[string]struct {
 	"sys/leases/revoke-prefix/": {capabilities: []string{"update"}, sudo: true},
 	"sys/leases/lookup/":        {capabilities: []string{"list"}, sudo: true},
 	"sys/leases/renew/":         {capabilities: []string{"update"}},
+}
+
+// sysPaths are the other sys paths a policy here may name, below which comes
+// an audit device's path.
+var sysPaths = map[string]struct {
+	capabilities []string
+	sudo         bool
+}{
+	"sys/audit-hash/": {capabilities: []string{"update"}},
 }
 
 // The engine's path that issues leases: lease ids start with <mount>/creds/<role>/.
@@ -427,6 +437,22 @@ func checkRule(t *testing.T, engine []enginePath, mounts []string, r policyRule)
 			}
 			if !hit {
 				t.Errorf("%s: no lease of the engine starts with %s", r.path, leasePrefix)
+			}
+			for _, c := range r.capabilities {
+				if c != "sudo" && !contains(sys.capabilities, c) {
+					t.Errorf("%s: %s does nothing on %s", r.path, c, prefix)
+				}
+			}
+			if hasSudo != sys.sudo {
+				t.Errorf("%s: sudo is %v, but the server requires it: %v", r.path, hasSudo, sys.sudo)
+			}
+			return
+		}
+	}
+	for prefix, sys := range sysPaths {
+		if device, ok := strings.CutPrefix(r.path, prefix); ok {
+			if device == "" || strings.ContainsAny(device, "/*+") {
+				t.Errorf("%s: name one audit device", r.path)
 			}
 			for _, c := range r.capabilities {
 				if c != "sudo" && !contains(sys.capabilities, c) {

@@ -211,6 +211,33 @@ func ContainerizedStorageRoundTrip(t *testing.T, sdk SDK) {
 	kvStorageRoundTrip(t, c.Proc)
 }
 
+// ContainerizedLargeValueRoundTrip: a 1 MiB value written and read back
+// through the backend crosses the multiplexed connection both ways (request
+// and storage put towards the host, storage get and response back), four
+// times yamux's 256 KiB stream window, so it only arrives intact if both
+// sides grant window as they read.
+func ContainerizedLargeValueRoundTrip(t *testing.T, sdk SDK) {
+	c := launchContainerized(t, sdk, pluginPath(t, EnvPluginKV), currentGroup())
+	be := c.setupBackend(t, true)
+	ctx := ctxT(t)
+	big := make([]byte, 1<<20)
+	for i := range big {
+		big[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[i%36]
+	}
+	value := string(big)
+	resp, err := be.HandleRequest(ctx, OpCreate, "data/big", map[string]interface{}{"v": value})
+	requireNotError(t, "create data/big", resp, err)
+	resp, err = be.HandleRequest(ctx, OpRead, "data/big", nil)
+	requireNotError(t, "read data/big", resp, err)
+	if resp == nil {
+		t.Fatal("read data/big: no response")
+	}
+	got, _ := resp.Data["v"].(string)
+	if got != value {
+		t.Fatalf("read data/big: got %d bytes, want the %d written", len(got), len(value))
+	}
+}
+
 // ContainerizedSetupWithStorageAndInitialize: Setup with storage and a
 // system view, then Initialize, over the multiplexed broker.
 func ContainerizedSetupWithStorageAndInitialize(t *testing.T, sdk SDK, env string) {

@@ -24,6 +24,7 @@ var KVChecks = []Check{
 	{"DatabaseCookieLaunchFailsCleanly", func(t *testing.T, s SDK) { DatabaseCookieLaunchFailsCleanly(t, s, EnvPluginKV) }},
 	{"PluginVersionReported", func(t *testing.T, s SDK) { PluginVersionReported(t, s, EnvPluginKV) }},
 	{"ContainerizedStorageRoundTrip", ContainerizedStorageRoundTrip},
+	{"ContainerizedLargeValueRoundTrip", ContainerizedLargeValueRoundTrip},
 	{"ContainerizedSocketInSharedDirWithGroup", ContainerizedSocketInSharedDirWithGroup},
 	{"ContainerizedSocketGroupByName", ContainerizedSocketGroupByName},
 	{"ContainerizedKillShutsDownGracefully", ContainerizedKillShutsDownGracefully},

@@ -39,8 +39,11 @@ export async function issueOpenAIKey(backend: EngineBackend, request: Request, r
     throw describeProviderFailure(err, "the key was not issued");
   }
   try {
-    // Independent writes: one round trip to the server instead of two.
-    await Promise.all([recordIssuedAccount(request.storage, account.id, { provider: "openai", connection: role.connection, project_id: role.project_id, role: roleName, name: account.name, ...(maxLife > 0 ? { lease_ends_at: issuedAt + maxLife } : {}) }), deleteWal(request.storage, walId)]);
+    // In this order: a crash between the two leaves the WAL entry and a
+    // record naming it, which the rollback knows for its own and undoes. The
+    // other way round, the account would be left with neither.
+    await recordIssuedAccount(request.storage, account.id, { provider: "openai", connection: role.connection, project_id: role.project_id, role: roleName, name: account.name, ...(maxLife > 0 ? { lease_ends_at: issuedAt + maxLife } : {}), wal_id: walId });
+    await deleteWal(request.storage, walId);
   } catch (err) {
     // Without the record, the sweeper would take this account for an orphan;
     // without the WAL entry gone, a later rollback would delete it under a

@@ -4,7 +4,7 @@ import type { Request, WalEntry } from "@vault-plugin-ai/sdk";
 import { WAL_SERVICE_ACCOUNT, type ServiceAccountWal } from "./issue-openai.ts";
 import { litellmClient, WAL_LITELLM_KEY, type LiteLLMKeyWal } from "./issue-litellm.ts";
 import { openrouterClient, WAL_OPENROUTER_KEY, type OpenRouterKeyWal } from "./issue-openrouter.ts";
-import { DEFAULT_CONNECTION, ISSUED_PREFIX } from "./storage.ts";
+import { DEFAULT_CONNECTION, forgetIssuedAccount, ISSUED_PREFIX, readIssuedAccount } from "./storage.ts";
 import { rollbackAdminKeyCreation, WAL_ADMIN_KEY } from "./rotation.ts";
 import { openAIConnection, type EngineBackend } from "./state.ts";
 
@@ -16,10 +16,13 @@ export async function walRollback(backend: EngineBackend, request: Request, entr
       const { client } = await openAIConnection(backend, request.storage, wal.connection ?? DEFAULT_CONNECTION);
       const issued = new Set(await request.storage.list(ISSUED_PREFIX));
       for (const account of await client.listServiceAccounts(wal.project_id)) {
-        // An account a live lease holds is never this entry's orphan, even if
-        // a template produced the same name twice.
-        if (account.name !== wal.name || issued.has(account.id)) continue;
+        if (account.name !== wal.name) continue;
+        // An account recorded by another issuance may be held by a lease,
+        // even if a template produced the same name twice. One recorded by
+        // this entry's issuance never was: the entry would be gone.
+        if (issued.has(account.id) && (await readIssuedAccount(request.storage, account.id))?.wal_id !== entry.id) continue;
         await client.deleteServiceAccount(wal.project_id, account.id);
+        await forgetIssuedAccount(request.storage, account.id);
         backend.state.metrics.inc("ai_secrets_orphans_deleted_total", "Provider objects deleted by WAL rollback.", { provider: "openai" });
         backend.logger.warn("deleted a service account left by an interrupted issuance", { project_id: wal.project_id, service_account_id: account.id });
       }

@@ -153,6 +153,12 @@ export interface IssuedAccount {
    * revoke); past this time the sweeper treats the key as unheld.
    */
   lease_ends_at?: number;
+  /**
+   * The WAL entry of the issuance that made the key (OpenAI). That entry is
+   * deleted before the key is handed out, so while it exists no lease can
+   * hold the key, and the rollback of that entry deletes it.
+   */
+  wal_id?: string;
 }
 
 export const recordIssuedAccount = (storage: Storage, id: string, account: IssuedAccount) => putJson(storage, ISSUED_PREFIX + id, account);

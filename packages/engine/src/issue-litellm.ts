@@ -55,8 +55,11 @@ export async function issueLiteLLMKey(backend: EngineBackend, request: Request, 
     throw describeProviderFailure(err, "the key was not issued");
   }
   try {
-    // Independent writes: one round trip to the server instead of two.
-    await Promise.all([recordIssuedAccount(request.storage, created.token, { provider: "litellm", connection: role.connection, role: roleName, name: keyAlias }), deleteWal(request.storage, walId)]);
+    // In this order: a crash between the two leaves the WAL entry, whose
+    // rollback deletes the key by its alias. The other way round, the key
+    // would be left with neither.
+    await recordIssuedAccount(request.storage, created.token, { provider: "litellm", connection: role.connection, role: roleName, name: keyAlias });
+    await deleteWal(request.storage, walId);
   } catch (err) {
     await client.deleteKey(created.token).catch(() => undefined);
     await forgetIssuedAccount(request.storage, created.token).catch(() => undefined);

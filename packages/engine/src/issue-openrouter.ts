@@ -42,8 +42,11 @@ export async function issueOpenRouterKey(backend: EngineBackend, request: Reques
     throw describeProviderFailure(err, "the key was not issued");
   }
   try {
-    // Independent writes: one round trip to the server instead of two.
-    await Promise.all([recordIssuedAccount(request.storage, created.hash, { provider: "openrouter", connection: role.connection, role: roleName, name }), deleteWal(request.storage, walId)]);
+    // In this order: a crash between the two leaves the WAL entry, whose
+    // rollback deletes the key by its name. The other way round, the key
+    // would be left with neither.
+    await recordIssuedAccount(request.storage, created.hash, { provider: "openrouter", connection: role.connection, role: roleName, name });
+    await deleteWal(request.storage, walId);
   } catch (err) {
     await client.deleteKey(created.hash).catch(() => undefined);
     await forgetIssuedAccount(request.storage, created.hash).catch(() => undefined);

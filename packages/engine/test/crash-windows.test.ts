@@ -2,35 +2,80 @@
 // is left must be something the WAL rollback finds and undoes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { StorageEntry } from "@vault-plugin-ai/sdk";
+import { defineBackend, type StorageEntry } from "@vault-plugin-ai/sdk";
+import { TestBackend } from "@vault-plugin-ai/sdk/testing";
+import { engineDefinition } from "../src/backend.ts";
+import { newEngineState, type EngineState } from "../src/state.ts";
+import { startLiteLLMEmulator } from "../../../tools/emulators/litellm/emulator.ts";
+import { startOpenRouterEmulator } from "../../../tools/emulators/openrouter/emulator.ts";
 import { openAIHarness, serviceAccounts } from "./support.ts";
 
-test("an issued account's record names its issuance's WAL entry and is stored before that entry is removed", async () => {
+/** Logs when the issued-account record is stored (slowly) and when the WAL entry goes. */
+function watchWrites(tb: TestBackend): string[] {
+  const events: string[] = [];
+  const storage = tb.storage;
+  const put = storage.put.bind(storage);
+  const del = storage.delete.bind(storage);
+  storage.put = async (entry: StorageEntry) => {
+    if (!entry.key.startsWith("issued/")) return put(entry);
+    events.push("record started");
+    // A slow write: the removal must still wait for it.
+    await new Promise((r) => setTimeout(r, 20));
+    await put(entry);
+    events.push("record stored");
+  };
+  storage.delete = async (key: string) => {
+    if (key.startsWith("wal/")) events.push("WAL entry removed");
+    return del(key);
+  };
+  return events;
+}
+
+const IN_ORDER = ["record started", "record stored", "WAL entry removed"];
+
+async function mount(): Promise<TestBackend> {
+  return TestBackend.create(defineBackend<EngineState>(engineDefinition, () => newEngineState()), { system: { defaultLeaseTtl: 3600, maxLeaseTtl: 86400 } });
+}
+
+test("an issued OpenAI account's record names its issuance's WAL entry and is stored before that entry is removed", async () => {
   const h = await openAIHarness();
   try {
     await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
-    const events: string[] = [];
-    const storage = h.tb.storage;
-    const put = storage.put.bind(storage);
-    const del = storage.delete.bind(storage);
-    storage.put = async (entry: StorageEntry) => {
-      if (!entry.key.startsWith("issued/")) return put(entry);
-      events.push("record started");
-      // A slow write: the removal must still wait for it.
-      await new Promise((r) => setTimeout(r, 20));
-      await put(entry);
-      events.push("record stored");
-    };
-    storage.delete = async (key: string) => {
-      if (key.startsWith("wal/")) events.push("WAL entry removed");
-      return del(key);
-    };
+    const events = watchWrites(h.tb);
     const res = (await h.tb.read("creds/r"))!;
-    assert.deepEqual(events, ["record started", "record stored", "WAL entry removed"]);
-    const record = JSON.parse(Buffer.from((await storage.get(`issued/${String(res.data?.["service_account_id"])}`))!.value).toString()) as { wal_id?: string };
+    assert.deepEqual(events, IN_ORDER);
+    const record = JSON.parse(Buffer.from((await h.tb.storage.get(`issued/${String(res.data?.["service_account_id"])}`))!.value).toString()) as { wal_id?: string };
     assert.match(record.wal_id ?? "", /^[0-9a-f-]{36}$/);
   } finally {
     await h.close();
+  }
+});
+
+test("an issued LiteLLM key's record is stored before its WAL entry is removed", async () => {
+  const em = await startLiteLLMEmulator();
+  try {
+    const tb = await mount();
+    await tb.write("config", { base_url: em.baseUrl, master_key: em.masterKey });
+    await tb.write("roles/r", {});
+    const events = watchWrites(tb);
+    await tb.read("creds/r");
+    assert.deepEqual(events, IN_ORDER);
+  } finally {
+    await em.close();
+  }
+});
+
+test("an issued OpenRouter key's record is stored before its WAL entry is removed", async () => {
+  const em = await startOpenRouterEmulator();
+  try {
+    const tb = await mount();
+    await tb.write("config", { provider: "openrouter", base_url: em.baseUrl, provisioning_key: em.managementKey });
+    await tb.write("roles/r", {});
+    const events = watchWrites(tb);
+    await tb.read("creds/r");
+    assert.deepEqual(events, IN_ORDER);
+  } finally {
+    await em.close();
   }
 });
 

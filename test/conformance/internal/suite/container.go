@@ -128,11 +128,17 @@ func (c *Containerized) Pid() int {
 }
 
 // shortTempDir is a fresh directory with a short path: the socket's full
-// path must fit in 103 bytes, and t.TempDir's names are long.
+// path must fit in 103 bytes, and t.TempDir's names are long. It can be
+// traversed by other users (not listed), so a plugin run under another uid,
+// as in a container, reaches the shared directory below it as it would
+// through the bind mount.
 func shortTempDir(t *testing.T, prefix string) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o711); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })

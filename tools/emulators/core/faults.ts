@@ -5,7 +5,7 @@
 import type { EmulatorResponse } from "./http.ts";
 import { isRecord } from "./http.ts";
 
-export type MalformedVariant = "huge" | "wrong-types" | "missing-fields" | "not-json" | "truncated" | "empty";
+export type MalformedVariant = "huge" | "wrong-types" | "missing-fields" | "not-json" | "truncated" | "empty" | "replace";
 
 export type FaultAction =
   | {
@@ -41,6 +41,12 @@ export type FaultAction =
       sizeBytes?: number;
       /** For "missing-fields": the keys to remove at any depth (default: every other key). */
       fields?: string[];
+      /**
+       * For "replace": values to put into the real answer, by dotted path
+       * ("api_key.value": 42, "data": {}), so one field can turn hostile
+       * while the rest, ids included, stays true.
+       */
+      values?: Record<string, unknown>;
       contentType?: string;
     };
 
@@ -80,7 +86,7 @@ const MAX_RULES = 1000;
 const MAX_HUGE_BYTES = 256 * 1024 * 1024;
 const DEFAULT_HUGE_BYTES = 5 * 1024 * 1024;
 const MAX_DELAY_MS = 10 * 60 * 1000;
-const VARIANTS: readonly MalformedVariant[] = ["huge", "wrong-types", "missing-fields", "not-json", "truncated", "empty"];
+const VARIANTS: readonly MalformedVariant[] = ["huge", "wrong-types", "missing-fields", "not-json", "truncated", "empty", "replace"];
 
 interface StoredRule {
   id: string;
@@ -312,6 +318,19 @@ function parseAction(value: unknown): FaultAction {
         if (typeof contentType !== "string") throw new FaultRuleError("action.contentType must be a string");
         action.contentType = contentType;
       }
+      const values = value["values"];
+      if (variant === "replace") {
+        if (!isRecord(values) || Object.keys(values).length === 0) throw new FaultRuleError('action.values must map dotted paths to values for variant "replace"');
+        for (const path of Object.keys(values)) {
+          // Rules arrive from an unauthenticated control API: no way into prototypes.
+          if (path.split(".").some((segment) => segment === "" || segment === "__proto__" || segment === "constructor" || segment === "prototype")) {
+            throw new FaultRuleError(`action.values: ${JSON.stringify(path)} is not a dotted path of plain keys`);
+          }
+        }
+        action.values = values;
+      } else if (values !== undefined) {
+        throw new FaultRuleError('action.values only applies to variant "replace"');
+      }
       return action;
     }
     default:
@@ -353,7 +372,26 @@ export function malform(res: EmulatorResponse, action: Extract<FaultAction, { ty
       return { response: { ...res, headers }, truncate: true };
     case "empty":
       return { response: { status: res.status, headers, rawBody: "" }, truncate: false };
+    case "replace":
+      return { response: { ...res, headers, body: replaceAt(res.body, action.values ?? {}) }, truncate: false };
   }
+}
+
+/** A copy of the body with each dotted path set to its value; missing or scalar parents become objects. */
+function replaceAt(body: unknown, values: Record<string, unknown>): unknown {
+  const out: unknown = body === undefined ? {} : structuredClone(body);
+  const root: Record<string, unknown> = isRecord(out) ? out : {};
+  for (const [path, value] of Object.entries(values)) {
+    const segments = path.split(".");
+    let node = root;
+    for (const segment of segments.slice(0, -1)) {
+      const next = Object.hasOwn(node, segment) ? node[segment] : undefined;
+      if (!isRecord(next)) node[segment] = {};
+      node = node[segment] as Record<string, unknown>;
+    }
+    node[segments.at(-1)!] = structuredClone(value);
+  }
+  return root;
 }
 
 const MAX_DEPTH = 64;

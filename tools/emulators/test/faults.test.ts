@@ -222,6 +222,24 @@ describe("malformed bodies", () => {
     await assert.rejects(res.text(), TypeError);
   });
 
+  test("replace puts hostile values at dotted paths and keeps the rest of the real answer", async () => {
+    emu.control.addFault({ method: "POST", action: { type: "malformed", variant: "replace", values: { "api_key.value": 42, name: ["a"], "extra.deep": null } } });
+    const res = await call(emu.url, "POST", saPath(), { token: emu.adminKey, body: { name: "a" } });
+    assert.equal(res.status, 200);
+    assert.equal(pick(res.body, "api_key.value"), 42);
+    assert.deepEqual(pick(res.body, "name"), ["a"]);
+    assert.equal(pick(res.body, "extra.deep"), null);
+    assert.match(String(pick(res.body, "id")), /^svc_acct_/);
+    assert.equal(await serviceAccountCount(), 1);
+  });
+
+  test("replace needs dotted paths of plain keys", () => {
+    assert.throws(() => emu.control.addFault({ action: { type: "malformed", variant: "replace" } }), /action\.values must map/);
+    assert.throws(() => emu.control.addFault({ action: { type: "malformed", variant: "replace", values: { "a..b": 1 } } }), /not a dotted path/);
+    assert.throws(() => emu.control.addFault({ action: { type: "malformed", variant: "replace", values: { "__proto__.polluted": 1 } } }), /not a dotted path/);
+    assert.throws(() => emu.control.addFault({ action: { type: "malformed", variant: "huge", values: { a: 1 } } }), /only applies to variant "replace"/);
+  });
+
   test("empty answers a zero-length body", async () => {
     emu.control.addFault({ action: { type: "malformed", variant: "empty" } });
     const res = await call(emu.url, "GET", "/v1/organization/projects", { token: emu.adminKey });

@@ -285,6 +285,20 @@ export function accessScenario(kind: ServerKind, binary: string | undefined, ski
       assert.ok(log.includes(hmac), "its HMAC is");
     });
 
+    test("a mount tuned with audit_non_hmac_response_keys logs the key's ids in clear, and the key still as an HMAC", async () => {
+      await server.cliOk(["secrets", "tune", "-audit-non-hmac-response-keys=api_key_id", "-audit-non-hmac-response-keys=service_account_id", "openai/"]);
+      const issued = await issueAs("ai-openai-chatbot", "openai/creds/chatbot");
+      const entry = readFileSync(auditLog, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { type: string; response?: { secret?: { lease_id: string }; data?: Record<string, string> } })
+        .find((e) => e.type === "response" && e.response?.secret?.lease_id === issued.lease_id);
+      assert.ok(entry, "the issuing response is in the log with its lease id in clear");
+      assert.equal(entry.response!.data!["api_key_id"], issued.data["api_key_id"]);
+      assert.equal(entry.response!.data!["service_account_id"], issued.data["service_account_id"]);
+      assert.match(entry.response!.data!["api_key"]!, /^hmac-sha256:/);
+    });
+
     describe("an identity provider's groups claim, mapped to the policies", () => {
       // The IaC examples log in with OIDC; a JWT role with the provider's key
       // takes the same groups claim through the same group aliases, without

@@ -13,6 +13,9 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 8_000, maxTotalMs: 20_000 };
 
+/** How long one attempt waits for the provider's answer, body included. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
 export interface RequestRecord {
   provider: string;
   method: string;
@@ -182,7 +185,7 @@ export class HttpClient {
     const t0 = Date.now();
     const record = (status: RequestRecord["status"]) =>
       this.options.onRequest?.({ provider: this.provider, method, operation: options.operation, status, durationMs: Date.now() - t0, attempt });
-    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 30_000;
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     try {
       const init: RequestInit = { method, headers: { Accept: "application/json", ...this.options.headers() }, redirect: "error", signal: AbortSignal.timeout(timeoutMs) };
       if (options.body !== undefined) {

@@ -42,6 +42,20 @@ test("a config whose api_endpoint is not the Admin API is a 400 naming api_endpo
   }
 });
 
+test("a config whose endpoint answers 200 with something other than the admin key list is refused, naming api_endpoint", async () => {
+  const h = await openAIHarness({ configure: false });
+  try {
+    h.em.control.addFault({ method: "GET", path: "/v1/organization/admin_api_keys", action: { type: "status", status: 200, body: { ok: true } } });
+    await rejects400(
+      h.tb.write("config", { admin_api_key: h.em.adminKey, admin_api_key_id: h.em.adminKeyId, organization_id: h.em.organizationId, api_endpoint: h.em.baseUrl }),
+      /malformed admin API key list: check api_endpoint/,
+    );
+    assert.equal(await h.tb.read("config"), undefined);
+  } finally {
+    await h.close();
+  }
+});
+
 test("config write needs the admin key, its id and the organization", async () => {
   const h = await openAIHarness({ configure: false });
   try {

@@ -73,7 +73,9 @@ export class OpenAIAdminClient {
 
   /** The cheapest call that proves the admin key works. */
   async verifyAdminKey(): Promise<void> {
-    await this.http.request("GET", "/organization/admin_api_keys", { operation: "list admin API keys", query: { limit: 1 }, idempotent: true });
+    const res = await this.http.request("GET", "/organization/admin_api_keys", { operation: "list admin API keys", query: { limit: 1 }, idempotent: true });
+    // A 200 that is not the Admin API's list (a catch-all proxy, a login page) proves nothing.
+    if (!Array.isArray((res.body as Record<string, unknown> | undefined)?.["data"])) throw malformed("admin API key list");
   }
 
   async getProject(projectId: string): Promise<Project | undefined> {

@@ -245,4 +245,84 @@ describe("malicious provider answers", () => {
     });
     assert.deepEqual(problems, []);
   });
+
+  test("a hostile answer to the OpenAI project check refuses the role write with a 400 and stores nothing", async () => {
+    const problems: string[] = [];
+    let refused = 0;
+    const answers: Array<[string, FaultAction]> = [
+      ["a 2 MiB body", { type: "malformed", variant: "huge", sizeBytes: 2 << 20 }],
+      ["wrong types", { type: "malformed", variant: "wrong-types" }],
+      ["the id missing", { type: "malformed", variant: "missing-fields", fields: ["id"] }],
+      ["an array for the whole body", { type: "status", status: 200, body: [] }],
+      ["an HTML page with a 200", { type: "malformed", variant: "not-json" }],
+      ["an HTML 502 page", { type: "status", status: 502, rawBody: HTML, contentType: "text/html" }],
+    ];
+    for (const [label, action] of answers) {
+      control("openai").addFault({ method: "GET", pathRegex: "^/v1/organization/projects/[^/]+$", action });
+      try {
+        await tb.write("roles/checked", { project_id: em.openai.projects[0]!.id });
+        problems.push(`${label}: the role was written`);
+      } catch (err) {
+        const o = outcomeOf(err);
+        if (o.crash || o.status !== 400 || !/project/.test(o.message) || leaks(o.message, em)) problems.push(`${label}: ${o.status} ${o.message}`);
+        else refused++;
+      }
+      control("openai").clearFaults();
+      if ((await tb.read("roles/checked")) !== undefined) {
+        problems.push(`${label}: stored`);
+        await tb.delete("roles/checked");
+      }
+    }
+    report({
+      area: "malicious-provider",
+      scenario: "hostile answers to the OpenAI project check",
+      tried: `${answers.length} answers (${answers.map(([l]) => l).join(", ")}) to the role write's project lookup`,
+      found: `${refused} refused with a 400 naming the project, none stored; ${problems.length} problems${problems.length ? `: ${problems.slice(0, 3).join(" | ")}` : ""}`,
+      ok: problems.length === 0,
+    });
+    assert.deepEqual(problems, []);
+  });
+
+  test("a hostile answer to the rollback's own lookups keeps the WAL entry, and a later tick deletes the orphan", async () => {
+    const problems: string[] = [];
+    const lookups: Record<Provider, FaultRuleInput> = {
+      openai: { method: "GET", pathRegex: "^/v1/organization/projects/[^/]+/service_accounts$", action: { type: "malformed", variant: "wrong-types" } },
+      // LiteLLM deletes by alias; its hostile answer comes from the delete itself.
+      litellm: { method: "POST", path: "/key/delete", action: { type: "status", status: 200, rawBody: HTML, contentType: "text/html", afterHandler: false } },
+      openrouter: { method: "GET", pathRegex: "^/api/v1/keys/?$", action: { type: "malformed", variant: "replace", values: { data: { not: "a list" } } } },
+    };
+    let healed = 0;
+    for (const p of PROVIDERS) {
+      const baseline = providerObjects(em)[p];
+      // The answer to the creation is lost: the key exists, only the WAL entry knows its name.
+      control(p).addFault({ ...ROUTES[p].create, action: { type: "drop", afterHandler: true } });
+      await tb.read(`creds/${roles[p]}`).then(
+        () => problems.push(`${NAMES[p]}: a lease was issued without an answer`),
+        () => undefined,
+      );
+      if (providerObjects(em)[p] !== baseline + 1) problems.push(`${NAMES[p]}: the creation did not happen`);
+      await ageWal(tb);
+      control(p).addFault({ ...lookups[p], times: "always" });
+      await tb.rollback().then(
+        () => problems.push(`${NAMES[p]}: the rollback reported success on a hostile answer`),
+        (err: unknown) => {
+          const o = outcomeOf(err);
+          if (o.crash) problems.push(`${NAMES[p]}: the rollback crashed: ${o.message}`);
+        },
+      );
+      if ((await tb.storage.list("wal/")).length === 0) problems.push(`${NAMES[p]}: the WAL entry was dropped although the orphan was not deleted`);
+      control(p).clearFaults();
+      await tb.rollback().catch((err: unknown) => problems.push(`${NAMES[p]}: the healed rollback failed: ${outcomeOf(err).message}`));
+      if (providerObjects(em)[p] === baseline && (await tb.storage.list("wal/")).length === 0) healed++;
+      else problems.push(`${NAMES[p]}: the orphan or its WAL entry survived the healed rollback`);
+    }
+    report({
+      area: "malicious-provider",
+      scenario: "hostile answers to the WAL rollback's lookups",
+      tried: "per provider: a creation whose answer is lost, then a rollback tick whose lookup (OpenAI and OpenRouter listing, LiteLLM delete by alias) gets a hostile answer, then a healthy tick",
+      found: `the hostile tick failed and kept its WAL entry; ${healed} of 3 orphans deleted by the next tick; ${problems.length} problems${problems.length ? `: ${problems.slice(0, 3).join(" | ")}` : ""}`,
+      ok: problems.length === 0,
+    });
+    assert.deepEqual(problems, []);
+  });
 });

@@ -365,6 +365,20 @@ export function accessScenario(kind: ServerKind, binary: string | undefined, ski
         assert.match(String(res.body.warnings), /max_ttl|capped/i);
       });
 
+      test("the mount's max_lease_ttl also bounds a LiteLLM key's expiry at the provider", async () => {
+        await server.cliOk(["secrets", "enable", "-path=litellm-short", "-max-lease-ttl=10m", "vault-plugin-secrets-ai"]);
+        await server.cliOk(["write", "litellm-short/config", `base_url=${ll.baseUrl}`, `master_key=${ll.masterKey}`]);
+        await server.cliOk(["write", "litellm-short/roles/long", "ttl=1h", "max_ttl=2h"]);
+        const before = Date.now();
+        const res = await server.http("GET", "litellm-short/creds/long");
+        const after = Date.now();
+        assert.equal(res.status, 200);
+        seen.push(String(res.body.data?.["key"]));
+        assert.equal(res.body["lease_duration"], 600);
+        const expires = Date.parse(String(res.body.data?.["expires"]));
+        assert.ok(expires >= before + 590_000 && expires <= after + 610_000, `expires ${String(res.body.data?.["expires"])}`);
+      });
+
       test("a key dies with the token that issued it, whatever its own TTL", { timeout: 60_000 }, async () => {
         const created = await server.http("POST", "auth/token/create", { policies: ["ai-openai-chatbot"], ttl: "4s" });
         const token = (created.body["auth"] as { client_token: string }).client_token;

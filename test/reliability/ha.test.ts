@@ -7,7 +7,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RaftCluster, type RaftNode } from "../../scripts/lib/raft-cluster.ts";
 import { AI_PLUGIN, BAO } from "../support/paths.ts";
@@ -16,6 +16,8 @@ import { startLiteLLMEmulator, type LiteLLMEmulator } from "../../tools/emulator
 import { report, scale } from "./report.ts";
 
 const PLUGIN = "vault-plugin-secrets-ai";
+/** The file name of the upgrade's new executable in every plugin directory. */
+const NEXT = "vault-plugin-secrets-ai-next";
 const missing = !existsSync(BAO) ? `${BAO} is missing: run scripts/setup.sh` : !existsSync(AI_PLUGIN) ? `${AI_PLUGIN} is missing: run npm run build` : undefined;
 
 interface Issued {
@@ -198,7 +200,7 @@ describe("HA: a three-node OpenBao raft cluster", { skip: missing ?? false }, ()
     const gw1Before = keyInfoCalls(gw1);
 
     const changedAt = Date.now();
-    await cluster.cliOk(leader, ["write", "openai/connections/gw", `base_url=${gw2.baseUrl}`]);
+    await cluster.cliOk(leader, ["write", "openai/connections/gw", `base_url=${gw2.baseUrl}`, `master_key=${gw2.masterKey}`]);
     let staleCalls = 0;
     await cluster.waitUntil("the standby to use the new connection", async () => {
       await spendOn(standby);
@@ -219,6 +221,59 @@ describe("HA: a three-node OpenBao raft cluster", { skip: missing ?? false }, ()
       ok: afterSwitch === 0,
     });
     assert.equal(afterSwitch, 0);
+  });
+
+  test("a new executable rolled out node by node: each node's reload starts it there, and leases issued before revoke through it", { timeout: 180_000 }, async () => {
+    const leader = await cluster.leader();
+    const before = await issue(leader, "long");
+    // A stand-in for a new build: the same program with bytes appended, so
+    // its sha256 differs (the server checks it before every start).
+    const next = join(cluster.workDir, "next-build");
+    copyFileSync(AI_PLUGIN, next);
+    appendFileSync(next, "next build");
+    const nextSum = sha256(next);
+    const exeOn = (n: RaftNode) => cluster.pluginPids(n, NEXT).length > 0 ? "new" : cluster.pluginPids(n, PLUGIN).length > 0 ? "old" : "none";
+    const touchAll = async () => {
+      for (const n of cluster.nodes) await cluster.http(n, "GET", "openai/config");
+    };
+    // 1. The new file beside the old one on every node, under its own name.
+    for (const n of cluster.nodes) copyFileSync(next, join(n.pluginDir, NEXT));
+    // 2. The catalog entry (replicated) points at it.
+    await cluster.cliOk(leader, ["plugin", "register", `-sha256=${nextSum}`, `-command=${NEXT}`, "-version=v0.1.0", "secret", PLUGIN]);
+    await touchAll();
+    const afterRegister = cluster.nodes.map(exeOn);
+    // 3. A reload on the active node restarts its plugin only.
+    const reload = await cluster.http(leader, "PUT", "sys/plugins/reload/backend", { plugin: PLUGIN });
+    assert.equal(reload.status, 200, JSON.stringify(reload.body.errors));
+    await touchAll();
+    const afterLeaderReload = cluster.nodes.map(exeOn);
+    // 4. Each standby reloads when asked itself: the request is not forwarded.
+    for (const standby of await cluster.standbys()) {
+      const res = await cluster.http(standby, "PUT", "sys/plugins/reload/backend", { plugin: PLUGIN });
+      assert.equal(res.status, 200, JSON.stringify(res.body.errors));
+    }
+    await touchAll();
+    const afterAll = cluster.nodes.map(exeOn);
+    const revoked = await cluster.http(leader, "PUT", "sys/leases/revoke", { lease_id: before.lease_id });
+    const dead = !(await keyWorks(emA, before.data["api_key"]!));
+    const fresh = await issue(leader, "long");
+    await cluster.http(leader, "PUT", "sys/leases/revoke", { lease_id: fresh.lease_id });
+    const leaderIndex = cluster.nodes.indexOf(leader);
+    const ok = afterRegister.every((e) => e === "old") && afterLeaderReload[leaderIndex] === "new" && afterAll.every((e) => e === "new") && revoked.status === 204 && dead;
+    report({
+      area: "ha",
+      scenario: "a new executable rolled out node by node",
+      tried: "new executable (different sha256) copied beside the old one on every node, registered once on the leader, then sys/plugins/reload/backend on the leader and then on each standby",
+      found:
+        `running executable per node (${cluster.nodes.map((n) => n.name).join(", ")}): after register ${afterRegister.join("/")}, after the leader's reload ${afterLeaderReload.join("/")}, after each standby's own reload ${afterAll.join("/")}; ` +
+        `a lease issued before the upgrade revoked through the new executable (${revoked.status}, key dead: ${dead}), a new key issued`,
+      ok,
+    });
+    assert.deepEqual(afterRegister, ["old", "old", "old"], "registering alone restarts nothing");
+    assert.equal(afterLeaderReload[leaderIndex], "new");
+    assert.deepEqual(afterAll, ["new", "new", "new"]);
+    assert.equal(revoked.status, 204);
+    assert.ok(dead);
   });
 
   test("a connection change on the leader, then a failover: the new leader issues with the new connection", { timeout: 180_000 }, async () => {

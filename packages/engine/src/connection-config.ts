@@ -108,6 +108,14 @@ export function connectionResponse(config: ConfigEntry): Response {
 }
 
 /** What identifies the account a connection acts as: a change is checked with the provider. */
+function endpointOf(config: ConfigEntry): string {
+  return config.provider === "openai" ? config.api_endpoint : config.base_url;
+}
+
+function secretOf(config: ConfigEntry): string {
+  return config.provider === "openai" ? config.admin_api_key : config.provider === "litellm" ? config.master_key : config.provisioning_key;
+}
+
 function credentialOf(config: ConfigEntry): string {
   switch (config.provider) {
     case "openai":
@@ -204,6 +212,13 @@ async function writeConnectionLocked(name: string, { request, fields, backend }:
     config = { provider, base_url: validateEndpoint("base_url", pick("base_url", prev?.base_url, DEFAULT_OPENROUTER_ENDPOINT)), provisioning_key: key, max_concurrency: maxConcurrency };
   }
 
+  // The stored credential is never sent to an endpoint it was not written
+  // for: otherwise anyone allowed to write the connection could point it at
+  // a listener of their own and read the admin key off the check call.
+  if (existing && endpointOf(existing) !== endpointOf(config) && secretOf(existing) === secretOf(config)) {
+    const [endpointField, credentialField] = config.provider === "openai" ? ["api_endpoint", "admin_api_key"] : config.provider === "litellm" ? ["base_url", "master_key"] : ["base_url", "provisioning_key"];
+    throw invalidRequest(`changing "${endpointField}" needs "${credentialField}" in the same write: the stored credential is never sent to a new endpoint`);
+  }
   for (const f of ["admin_api_key", "admin_api_key_id", "organization_id", "master_key", "provisioning_key"]) {
     const v = (config as unknown as Record<string, unknown>)[f];
     // These travel in HTTP headers; anything else would fail there, with the value in the error.

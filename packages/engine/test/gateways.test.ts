@@ -45,6 +45,16 @@ test("a LiteLLM connection is inferred from the seed plugin's field names, and n
   }
 });
 
+test("changing a LiteLLM base_url without the master key is a 400, and keeps the connection", async () => {
+  const { tb, em } = await liteLLM();
+  try {
+    await assert.rejects(tb.write("config", { base_url: "http://127.0.0.1:9/" }), /changing "base_url" needs "master_key" in the same write/);
+    assert.equal((await tb.read("config"))?.data?.["base_url"], em.baseUrl);
+  } finally {
+    await em.close();
+  }
+});
+
 test("benemon's configuration names url and admin_key are accepted as aliases", async () => {
   const em = await startLiteLLMEmulator();
   try {

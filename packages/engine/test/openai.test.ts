@@ -2,6 +2,8 @@
 // emulator: the seed plugin's paths and response keys, and what we do better.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { ageWal, emulatorState, keyWorks, openAIHarness, rejects400, serviceAccounts } from "./support.ts";
 
 
@@ -26,6 +28,22 @@ test("config write refuses an endpoint that is not http(s) or carries credential
     await rejects400(h.tb.write("config", { ...base, api_endpoint: "https://user:pw@example.com/v1" }), /api_endpoint must not carry credentials/);
     await rejects400(h.tb.write("config", { ...base, api_endpoint: "not a url" }), /api_endpoint must be an absolute/);
   } finally {
+    await h.close();
+  }
+});
+
+test("changing api_endpoint without the admin key is a 400: the stored key never goes to a new endpoint", async () => {
+  const h = await openAIHarness();
+  const seen: string[] = [];
+  const listener = createServer((req, res) => (seen.push(String(req.headers.authorization)), res.end("{}")));
+  await new Promise<void>((r) => listener.listen(0, "127.0.0.1", r));
+  try {
+    const other = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/v1`;
+    await rejects400(h.tb.write("config", { api_endpoint: other }), /changing "api_endpoint" needs "admin_api_key" in the same write/);
+    assert.deepEqual(seen, [], "nothing reached the new endpoint");
+    assert.equal((await h.tb.read("config"))?.data?.["api_endpoint"], h.em.baseUrl);
+  } finally {
+    listener.close();
     await h.close();
   }
 });

@@ -5,6 +5,7 @@
 // key takes a single provider call.
 import { FieldData, invalidRequest, type FieldSchemas, type JsonObject, type HandlerContext, type PathDefinition, type Response } from "@vault-plugin-ai/sdk";
 import { describeProviderFailure } from "./connection-config.ts";
+import { redactSecrets } from "./providers/http.ts";
 import { checkServiceAccountTemplate, DEFAULT_NAME_TEMPLATE } from "./service-account-name.ts";
 import { connection, forgetRole, type EngineBackend } from "./state.ts";
 import { DEFAULT_CONNECTION, MAX_ENTRY_BYTES, oversized, readRole, ROLE_PREFIX, writeRole, type LiteLLMRoleEntry, type OpenAIRoleEntry, type OpenRouterRoleEntry, type Provider, type RoleEntry } from "./storage.ts";
@@ -132,7 +133,8 @@ async function buildOpenAIRole(ctx: HandlerContext<EngineBackend>, prev: OpenAIR
     } catch (err) {
       throw describeProviderFailure(err, "the project could not be checked");
     }
-    if (!project) throw invalidRequest(`project_id "${role.project_id}" does not exist in the configured organization`);
+    // The value is echoed for the operator, unless it looks like a key pasted into the wrong field.
+    if (!project) throw invalidRequest(`project_id "${redactSecrets(role.project_id)}" does not exist in the configured organization`);
     if (project.status !== "active") throw invalidRequest(`project_id "${role.project_id}" is ${project.status}, not active`);
     role.project_name = project.name;
     checkServiceAccountTemplate(role.service_account_name_template, { roleName, projectName: role.project_name });

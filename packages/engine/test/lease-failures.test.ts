@@ -1,5 +1,6 @@
 // What the server and its client see when a provider fails during a lease's
-// renewal or revocation, and which storage entries the server seal-wraps.
+// renewal or revocation, which storage entries the server seal-wraps, and
+// that an error never echoes a key the operator typed into the wrong field.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineBackend, LogicalError } from "@vault-plugin-ai/sdk";
@@ -114,5 +115,21 @@ test("every storage entry holding a credential is in the seal-wrapped paths, nam
     await h.close();
     await ll.close();
     await or.close();
+  }
+});
+
+test("a key pasted into project_id by mistake is not echoed back in the error", async () => {
+  const h = await openAIHarness();
+  try {
+    const pasted = "sk-admin-pasted0123456789abcdef";
+    await assert.rejects(h.tb.write("roles/r", { project_id: pasted }), (err: unknown) => {
+      assert.ok(err instanceof LogicalError);
+      assert.equal(err.status, 400);
+      assert.match(err.message, /^project_id "\[redacted\]" does not exist in the configured organization$/);
+      return true;
+    });
+    await assert.rejects(h.tb.write("roles/r", { project_id: "proj_missing" }), /project_id "proj_missing" does not exist/);
+  } finally {
+    await h.close();
   }
 });

@@ -13,7 +13,7 @@ import { DevServer, type HttpResult } from "../../scripts/lib/dev-server.ts";
 import { requestFromWire } from "../../packages/sdk/src/runtime/translate.ts";
 import type * as pb from "../../packages/sdk/src/proto/pb/backend.ts";
 import { AI_PLUGIN, BAO, requireFile } from "../support/paths.ts";
-import { report } from "./report.ts";
+import { report, scale } from "./report.ts";
 import { brief, type Emulators, outcomeOf, providerObjects, startEmulators, threeProviderMount } from "./bad-input-support.ts";
 
 /** What the providers hold and how often they were asked to change anything. */
@@ -87,6 +87,12 @@ describe("hostile values through OpenBao", { skip: existsSync(BAO) ? false : `${
     return { status: res.status, body: body ? (JSON.parse(body) as HttpResult["body"]) : {} };
   };
 
+  /** Revokes a lease and waits for it: the CLI's revoke only queues it. */
+  const revoke = async (issued: HttpResult) => {
+    const res = await server.http("PUT", "sys/leases/revoke", { lease_id: issued.body["lease_id"], sync: true });
+    assert.ok(res.status < 300, `revoke: ${res.status} ${JSON.stringify(res.body)}`);
+  };
+
   before(async () => {
     em = await startEmulators();
     project = em.openai.projects[0]!.id;
@@ -109,7 +115,10 @@ describe("hostile values through OpenBao", { skip: existsSync(BAO) ? false : `${
   test("very long role names: refused where the names they make would be too long, else issued and revoked cleanly", async () => {
     const t = tally();
     const start = providerSnapshot(em);
-    for (const length of [200, 1_000, 10_000, 60_000]) {
+    // OpenBao's own path handling grows with the square of the path's length
+    // (about 6 s per request at 60,000 characters), so that size is soak-only.
+    const lengths = scale([200, 1_000, 10_000, 20_000], [200, 1_000, 10_000, 20_000, 60_000]);
+    for (const length of lengths) {
       const name = `r${"x".repeat(length - 1)}`;
       // The default template puts the role's name into the service account's: too long for any of these.
       const before = providerSnapshot(em);
@@ -120,14 +129,14 @@ describe("hostile values through OpenBao", { skip: existsSync(BAO) ? false : `${
         judge(t, `${connection} role of ${length} characters`, await write(`roles/${prefix}${name}`, { connection }), ["name"], () => undefined);
         const issued = await server.http("GET", `ai/creds/${prefix}${name}`);
         const ok = judge(t, `${connection} creds of a ${length}-character role`, issued, ["name"], (res) => (res.body["lease_id"] ? undefined : "no lease"));
-        if (ok && issued.status === 200) await server.cliOk(["lease", "revoke", String(issued.body["lease_id"])]);
+        if (ok && issued.status === 200) await revoke(issued);
       }
     }
     const end = providerSnapshot(em);
     if (JSON.parse(end).objects.litellm !== JSON.parse(start).objects.litellm || JSON.parse(end).objects.openrouter !== JSON.parse(start).objects.openrouter) {
       t.problems.push(`keys left at the providers: ${end}`);
     }
-    reportTally("very long role names", "role names of 200, 1,000, 10,000 and 60,000 characters in the URL, for OpenAI, LiteLLM and OpenRouter roles; creds and revoke for those accepted", t);
+    reportTally("very long role names", `role names of ${lengths.map((n) => n.toLocaleString("en")).join(", ")} characters in the URL, for OpenAI, LiteLLM and OpenRouter roles; creds and revoke for those accepted`, t);
   });
 
   test("name template injection: refused at role write, or the account gets exactly the safe name the response shows", async () => {
@@ -167,7 +176,7 @@ describe("hostile values through OpenBao", { skip: existsSync(BAO) ? false : `${
         if (String(name).includes(em.openai.adminKey)) return "the admin key is in the name";
         return undefined;
       });
-      if (issued.status === 200) await server.cliOk(["lease", "revoke", String(issued.body["lease_id"])]);
+      if (issued.status === 200) await revoke(issued);
       await server.http("DELETE", "ai/roles/tpl");
     }
     const left = providerObjects(em).openai;
@@ -297,7 +306,7 @@ describe("hostile values through OpenBao", { skip: existsSync(BAO) ? false : `${
       if (!(lease > 0 && lease <= 32 * 86_400)) return `lease of ${lease}s`;
       return expires - Date.now() <= (lease + 60) * 1000 ? undefined : `the key expires at ${String(res.body.data?.["expires"])}, after its lease`;
     });
-    if (issued.status === 200) await server.cliOk(["lease", "revoke", String(issued.body["lease_id"])]);
+    if (issued.status === 200) await revoke(issued);
     reportTally("negative and overflowing TTLs", `${values.length} raw JSON values (negative, 1e30, past int64 as numbers and as durations, NaN, Inf, bool, list, map) for role ttl and max_ttl and creds ttl, 5 as a query string, 1e400; the longest valid duration`, t);
   });
 });

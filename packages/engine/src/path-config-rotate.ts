@@ -9,6 +9,7 @@ export const pathConfigRotate: PathDefinition<EngineBackend> = {
   operations: {
     update: {
       summary: "Rotate the admin API key.",
+      forwardPerformanceStandby: true,
       handler: async ({ request, backend }) => {
         let result;
         try {

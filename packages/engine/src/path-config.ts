@@ -19,10 +19,13 @@ export const pathConfig: PathDefinition<EngineBackend> = {
         return config ? connectionResponse(config) : undefined;
       },
     },
-    create: { summary: "Configure the default provider connection.", handler: (ctx) => writeConnectionHandler(DEFAULT_CONNECTION, ctx) },
-    update: { summary: "Configure the default provider connection.", handler: (ctx) => writeConnectionHandler(DEFAULT_CONNECTION, ctx) },
+    // Writes go to the active node before they read anything: a standby's
+    // copy of storage may lag, and would answer from it.
+    create: { summary: "Configure the default provider connection.", handler: (ctx) => writeConnectionHandler(DEFAULT_CONNECTION, ctx), forwardPerformanceStandby: true },
+    update: { summary: "Configure the default provider connection.", handler: (ctx) => writeConnectionHandler(DEFAULT_CONNECTION, ctx), forwardPerformanceStandby: true },
     delete: {
       summary: "Remove the default provider connection.",
+      forwardPerformanceStandby: true,
       handler: async ({ request, backend }) => {
         await deleteConnection(backend, request.storage, DEFAULT_CONNECTION);
         return undefined;

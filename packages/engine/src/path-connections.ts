@@ -26,10 +26,11 @@ export const pathConnections: PathDefinition<EngineBackend> = {
         return config ? connectionResponse(config) : undefined;
       },
     },
-    create: { summary: "Configure a named provider connection.", handler: (ctx) => writeConnectionHandler(checkName(ctx.fields.string("name")), ctx) },
-    update: { summary: "Configure a named provider connection.", handler: (ctx) => writeConnectionHandler(checkName(ctx.fields.string("name")), ctx) },
+    create: { summary: "Configure a named provider connection.", handler: (ctx) => writeConnectionHandler(checkName(ctx.fields.string("name")), ctx), forwardPerformanceStandby: true },
+    update: { summary: "Configure a named provider connection.", handler: (ctx) => writeConnectionHandler(checkName(ctx.fields.string("name")), ctx), forwardPerformanceStandby: true },
     delete: {
       summary: "Remove a named provider connection.",
+      forwardPerformanceStandby: true,
       handler: async ({ request, fields, backend }) => {
         await deleteConnection(backend, request.storage, checkName(fields.string("name")));
         return undefined;
@@ -52,6 +53,7 @@ export const pathConnectionRotate: PathDefinition<EngineBackend> = {
   operations: {
     update: {
       summary: "Rotate a named OpenAI connection's admin key.",
+      forwardPerformanceStandby: true,
       handler: async ({ request, fields, backend }) => {
         let result;
         try {

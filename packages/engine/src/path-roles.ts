@@ -211,10 +211,13 @@ export const pathRoles: PathDefinition<EngineBackend> = {
         return role ? roleResponse(role) : undefined;
       },
     },
-    create: { summary: "Create a role.", handler: writeRoleHandler },
-    update: { summary: "Update a role.", handler: writeRoleHandler },
+    // On the active node: a standby would check the role against its own,
+    // possibly lagging, copy of the connection.
+    create: { summary: "Create a role.", handler: writeRoleHandler, forwardPerformanceStandby: true },
+    update: { summary: "Update a role.", handler: writeRoleHandler, forwardPerformanceStandby: true },
     delete: {
       summary: "Delete a role. Keys already issued keep their leases and still revoke.",
+      forwardPerformanceStandby: true,
       handler: async ({ request, fields, backend }) => {
         await request.storage.delete(ROLE_PREFIX + fields.string("name"));
         forgetRole(backend.state, fields.string("name"));

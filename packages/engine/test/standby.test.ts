@@ -34,11 +34,30 @@ test("issuing a key on a standby is sent to the active node before the provider 
   }
 });
 
-test("a sweep asked of a standby is sent to the active node", async () => {
+test("every write asked of a standby is sent to the active node before it reads its lagging storage or calls the provider", async () => {
   const h = await openAIHarness();
   try {
+    await h.tb.write("roles/r", { project_id: h.em.projects[0]!.id });
     onStandby(h);
-    await rejectsReadOnly(h.tb.write("sweep"));
+    const before = h.em.control.stats().total;
+    const writes: Array<[string, () => Promise<unknown>]> = [
+      ["write config", () => h.tb.write("config", { max_concurrency: 4 })],
+      ["delete config", () => h.tb.delete("config")],
+      ["write connections/x", () => h.tb.write("connections/x", { provider: "litellm", base_url: "http://127.0.0.1:9", master_key: "sk-x" })],
+      ["delete connections/x", () => h.tb.delete("connections/x")],
+      ["write roles/r", () => h.tb.write("roles/r", { ttl: "2h" })],
+      ["write roles/new", () => h.tb.write("roles/new", { project_id: h.em.projects[0]!.id })],
+      ["delete roles/r", () => h.tb.delete("roles/r")],
+      ["write config/rotate", () => h.tb.write("config/rotate")],
+      ["write connections/x/rotate", () => h.tb.write("connections/x/rotate")],
+      ["write sweep", () => h.tb.write("sweep")],
+    ];
+    for (const [what, write] of writes) {
+      await assert.rejects(write(), (err: unknown) => err instanceof LogicalError && err.kind === "read-only", what);
+    }
+    assert.equal(h.em.control.stats().total, before, "no provider request from a standby");
+    h.tb.system.options.replicationState = ACTIVE;
+    assert.equal((await h.tb.read("roles/r"))?.data?.["ttl"], 3600, "nothing was written");
   } finally {
     await h.close();
   }

@@ -28,12 +28,15 @@ export const CONNECTIONS = { openai: "default", litellm: "ll", openrouter: "or" 
 /**
  * A mount whose default connection ("config") is OpenAI and which has a
  * LiteLLM connection "ll" and an OpenRouter connection "or". Provider calls
- * are not retried, so a refused call shows at once.
+ * are not retried unless `retries` is set, so a hostile answer shows at once;
+ * long runs want the retries, as a reused local connection is now and then
+ * reset (ECONNRESET) and the engine retries what is safe to retry.
  */
-export async function threeProviderMount(em: Emulators): Promise<TestBackend> {
+export async function threeProviderMount(em: Emulators, options: { retries?: boolean } = {}): Promise<TestBackend> {
+  const retry = options.retries ? { baseDelayMs: 1, maxDelayMs: 20, maxTotalMs: 2_000 } : { maxAttempts: 1 };
   const factory = defineBackend<EngineState>(engineDefinition, () => ({
     ...newEngineState(),
-    httpOverrides: { retry: { maxAttempts: 1 }, timeoutMs: 5_000 },
+    httpOverrides: { retry, timeoutMs: 5_000 },
   }));
   const tb = await TestBackend.create(factory, { system: { defaultLeaseTtl: 3600, maxLeaseTtl: 86400 }, mountPoint: "ai/" });
   await tb.write("config", {

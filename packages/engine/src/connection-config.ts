@@ -112,10 +112,6 @@ function endpointOf(config: ConfigEntry): string {
   return config.provider === "openai" ? config.api_endpoint : config.base_url;
 }
 
-function secretOf(config: ConfigEntry): string {
-  return config.provider === "openai" ? config.admin_api_key : config.provider === "litellm" ? config.master_key : config.provisioning_key;
-}
-
 function credentialOf(config: ConfigEntry): string {
   switch (config.provider) {
     case "openai":
@@ -215,8 +211,9 @@ async function writeConnectionLocked(name: string, { request, fields, backend }:
   // The stored credential is never sent to an endpoint it was not written
   // for: otherwise anyone allowed to write the connection could point it at
   // a listener of their own and read the admin key off the check call.
-  if (existing && endpointOf(existing) !== endpointOf(config) && secretOf(existing) === secretOf(config)) {
-    const [endpointField, credentialField] = config.provider === "openai" ? ["api_endpoint", "admin_api_key"] : config.provider === "litellm" ? ["base_url", "master_key"] : ["base_url", "provisioning_key"];
+  const [endpointField, credentialField, credentialAlias] = config.provider === "openai" ? ["api_endpoint", "admin_api_key", ""] : config.provider === "litellm" ? ["base_url", "master_key", "admin_key"] : ["base_url", "provisioning_key", ""];
+  const credentialWritten = fields.has(credentialField) || (credentialAlias !== "" && fields.has(credentialAlias));
+  if (existing && endpointOf(existing) !== endpointOf(config) && !credentialWritten) {
     throw invalidRequest(`changing "${endpointField}" needs "${credentialField}" in the same write: the stored credential is never sent to a new endpoint`);
   }
   for (const f of ["admin_api_key", "admin_api_key_id", "organization_id", "master_key", "provisioning_key"]) {

@@ -55,6 +55,18 @@ test("changing a LiteLLM base_url without the master key is a 400, and keeps the
   }
 });
 
+test("a LiteLLM connection moves to a new base_url when the write carries its master key again", async () => {
+  const { tb, em } = await liteLLM();
+  const other = await startLiteLLMEmulator({ masterKey: em.masterKey });
+  try {
+    await tb.write("config", { base_url: other.baseUrl, master_key: em.masterKey });
+    assert.equal((await tb.read("config"))?.data?.["base_url"], other.baseUrl);
+  } finally {
+    await other.close();
+    await em.close();
+  }
+});
+
 test("benemon's configuration names url and admin_key are accepted as aliases", async () => {
   const em = await startLiteLLMEmulator();
   try {

@@ -14,9 +14,13 @@ import type { Logger } from "./logger.ts";
 import { type BridgeDirectory, BridgedChannel, DialBridge } from "./mux.ts";
 import type { YamuxStream } from "./yamux.ts";
 
+// Storage entries may be larger than gRPC's default 4 MiB message cap. Channelz
+// keeps per-call statistics and traces for a debugging service that no one can
+// reach over this private socket: off, it saves work on every call.
 export const UNLIMITED_MESSAGES: grpc.ChannelOptions = {
   "grpc.max_receive_message_length": -1,
   "grpc.max_send_message_length": -1,
+  "grpc.enable_channelz": 0,
 };
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {

@@ -45,7 +45,7 @@ golog=$(mktemp)
 (cd test/conformance && \
   CONFORMANCE_PLUGIN_KV="$PWD/../../dist/bin/vault-plugin-example-kv" \
   CONFORMANCE_PLUGIN_AI="$PWD/../../dist/bin/vault-plugin-secrets-ai" \
-  GOTOOLCHAIN=auto go test -count=1 -v ./... 2>&1) | tee "$golog" | grep -E '^(=== RUN|--- |ok|FAIL|PASS|panic)' 
+  GOTOOLCHAIN=auto go test -count=1 -v ./... 2>&1) | tee "$golog" | grep -E '^(=== RUN|--- |ok|FAIL|PASS|panic)|^\s+[[:alnum:]_./-]+\.go:[0-9]+:' 
 go_status=${PIPESTATUS[0]}
 
 num() { grep -E "^ℹ $1 [0-9]+" "$log" | tail -n 1 | awk '{print $3}'; }

@@ -111,6 +111,20 @@ func operationsOf(text string) (map[string]bool, error) {
 				quote = 0
 			}
 			continue
+		case c == '/' && i+1 < len(text) && text[i+1] == '/':
+			// A comment may hold an apostrophe that is no quote.
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+			continue
+		case c == '/' && i+1 < len(text) && text[i+1] == '*':
+			end := strings.Index(text[i+2:], "*/")
+			if end < 0 {
+				i = len(text)
+			} else {
+				i += end + 3
+			}
+			continue
 		case c == '"' || c == '\'' || c == '`':
 			quote = c
 			continue

@@ -1,6 +1,8 @@
 // creds issue and revoke through HashiCorp Vault against the OpenAI Admin API
-// emulator (zero added latency), for our engine and the seed Go plugin side
-// by side on the same server and the same emulator. Prints a table.
+// and LiteLLM emulators (zero added latency), for our engine and the Go seed
+// plugins side by side on the same server and the same emulators. Prints a
+// table per provider. A Go plugin that cannot be built here (the Go module
+// proxy refuses it) gets its column marked as such.
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
@@ -20,78 +22,122 @@ async function timed<T>(f: () => Promise<T>): Promise<[number, T]> {
   return [Number(process.hrtime.bigint() - t0) / 1e6, v];
 }
 
+interface Mount {
+  label: string;
+  path: string;
+  plugin: string;
+}
+
+function startEmulator(provider: string) {
+  const emu = spawn(join(root, "node_modules", ".bin", "node"), [join(root, "tools", "emulators", "main.ts"), "--provider", provider], { stdio: ["ignore", "pipe", "inherit"] });
+  return { emu, ready: once(createInterface({ input: emu.stdout! }), "line").then(([line]) => JSON.parse(line as string) as Record<string, unknown>) };
+}
+
+function tryGoPlugin(name: string): { path?: string; why?: string } {
+  try {
+    return { path: goPlugin(name) };
+  } catch (err) {
+    return { why: `scripts/get-go-plugins.sh ${name} failed (${(err as Error).message.split("\n")[0]}); its Go error is printed above` };
+  }
+}
+
 async function main() {
-  const seed = goPlugin("vault-plugin-secrets-openai");
-  const emu = spawn(join(root, "node_modules", ".bin", "node"), [join(root, "tools", "emulators", "main.ts"), "--provider", "openai"], { stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = (await once(createInterface({ input: emu.stdout! }), "line")) as [string];
-  const em = JSON.parse(line) as { baseUrl: string; adminKey: string; adminKeyId: string; organizationId: string; projects: Array<{ id: string }> };
+  const seedOpenAI = goPlugin("vault-plugin-secrets-openai");
+  const seedLiteLLM = tryGoPlugin("vault-plugin-secrets-litellm");
+  const openai = startEmulator("openai");
+  const litellm = startEmulator("litellm");
+  const em = (await openai.ready) as { baseUrl: string; adminKey: string; adminKeyId: string; organizationId: string; projects: Array<{ id: string }> };
+  const ll = (await litellm.ready) as { baseUrl: string; masterKey: string };
   // Vault, because the seed plugin's config write fails on OpenBao (it calls
   // Vault's rotation-manager RPCs, which OpenBao does not have).
   const vault = execFileSync("bash", [join(root, "scripts", "get-vault.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").at(-1)!;
-  const server = await DevServer.start("vault", vault, [ours, seed], { logLevel: "warn" });
+  const plugins = [ours, seedOpenAI, ...(seedLiteLLM.path ? [seedLiteLLM.path] : [])];
+  const server = await DevServer.start("vault", vault, plugins, { logLevel: "warn" });
   try {
-    const mounts = { TypeScript: "ts", Go: "go" } as const;
-    await server.cliOk(["secrets", "enable", "-path=ts", "vault-plugin-secrets-ai"]);
-    await server.cliOk(["secrets", "enable", "-path=go", "vault-plugin-secrets-openai"]);
-    for (const m of Object.values(mounts)) {
-      await server.cliOk(["write", `${m}/config`, `admin_api_key=${em.adminKey}`, `admin_api_key_id=${em.adminKeyId}`, `organization_id=${em.organizationId}`, `api_endpoint=${em.baseUrl}`]);
-      await server.cliOk(["write", `${m}/roles/bench`, `project_id=${em.projects[0]!.id}`, "ttl=1h", "max_ttl=2h"]);
+    const openaiMounts: Mount[] = [
+      { label: "TypeScript engine", path: "ts", plugin: "vault-plugin-secrets-ai" },
+      { label: "Go seed plugin", path: "go", plugin: "vault-plugin-secrets-openai" },
+    ];
+    const litellmMounts: Mount[] = [
+      { label: "TypeScript engine", path: "tsll", plugin: "vault-plugin-secrets-ai" },
+      ...(seedLiteLLM.path ? [{ label: "Go seed plugin", path: "goll", plugin: "vault-plugin-secrets-litellm" }] : []),
+    ];
+    for (const m of [...openaiMounts, ...litellmMounts]) await server.cliOk(["secrets", "enable", `-path=${m.path}`, m.plugin]);
+    for (const m of openaiMounts) {
+      await server.cliOk(["write", `${m.path}/config`, `admin_api_key=${em.adminKey}`, `admin_api_key_id=${em.adminKeyId}`, `organization_id=${em.organizationId}`, `api_endpoint=${em.baseUrl}`]);
+      await server.cliOk(["write", `${m.path}/roles/bench`, `project_id=${em.projects[0]!.id}`, "ttl=1h", "max_ttl=2h"]);
     }
-    const issue = async (m: string) => {
-      const res = await server.http("GET", `${m}/creds/bench`);
-      if (res.status !== 200) throw new Error(`${m} issue failed: ${res.status} ${JSON.stringify(res.body.errors)}`);
-      return String(res.body["lease_id"]);
-    };
-    const revoke = async (leaseId: string) => {
-      const res = await server.http("PUT", "sys/leases/revoke", { lease_id: leaseId, sync: true });
-      if (res.status !== 204) throw new Error(`revoke failed: ${res.status}`);
-    };
-
-    const rows: Record<string, { issue: number[]; revoke: number[]; rate: Record<number, number> }> = {};
-    for (const [label, m] of Object.entries(mounts)) {
-      for (let i = 0; i < 20; i++) await revoke(await issue(m));
-      const issueT: number[] = [];
-      const revokeT: number[] = [];
-      for (let i = 0; i < SEQUENTIAL; i++) {
-        const [ti, lease] = await timed(() => issue(m));
-        const [tr] = await timed(() => revoke(lease));
-        issueT.push(ti);
-        revokeT.push(tr);
-      }
-      issueT.sort((a, b) => a - b);
-      revokeT.sort((a, b) => a - b);
-      rows[label] = { issue: issueT, revoke: revokeT, rate: {} };
-    }
-    for (const clients of [1, 8, 32]) {
-      for (const [label, m] of Object.entries(mounts)) {
-        const deadline = Date.now() + SECONDS * 1000;
-        let issued = 0;
-        await Promise.all(
-          Array.from({ length: clients }, async () => {
-            while (Date.now() < deadline) {
-              await issue(m);
-              issued++;
-            }
-          }),
-        );
-        rows[label]!.rate[clients] = issued / SECONDS;
-        await server.cliOk(["lease", "revoke", "-sync", "-prefix", `${m}/creds/`]);
-      }
+    for (const m of litellmMounts) {
+      // The LiteLLM seed plugin's own documented commands.
+      await server.cliOk(["write", `${m.path}/config`, `base_url=${ll.baseUrl}`, `master_key=${ll.masterKey}`]);
+      await server.cliOk(["write", `${m.path}/roles/bench`, "models=gpt-4o-mini", "max_budget=5", "ttl=1h", "max_ttl=2h"]);
     }
     const out = (s: string) => process.stdout.write(s + "\n");
-    const ts = rows["TypeScript"]!;
-    const go = rows["Go"]!;
-    out(`\n## creds through Vault against the OpenAI emulator (${SEQUENTIAL} sequential issue+revoke pairs; ${SECONDS} s per concurrency level)\n`);
-    out("| measure | TypeScript engine | Go seed plugin | ratio TS/Go |");
-    out("|---|---|---|---|");
-    for (const [name, a, b] of [["issue p50", pct(ts.issue, 50), pct(go.issue, 50)], ["issue p99", pct(ts.issue, 99), pct(go.issue, 99)], ["revoke p50", pct(ts.revoke, 50), pct(go.revoke, 50)], ["revoke p99", pct(ts.revoke, 99), pct(go.revoke, 99)]] as const) {
-      out(`| ${name} | ${ms(a)} | ${ms(b)} | ${(a / b).toFixed(2)} |`);
-    }
-    for (const c of [1, 8, 32]) out(`| keys issued per second, ${c} client${c > 1 ? "s" : ""} | ${ts.rate[c]!.toFixed(1)} | ${go.rate[c]!.toFixed(1)} | ${(ts.rate[c]! / go.rate[c]!).toFixed(2)} |`);
+    await measure(server, "OpenAI", openaiMounts, out);
+    await measure(server, "LiteLLM", litellmMounts, out, seedLiteLLM.why);
   } finally {
     await server.stop();
-    emu.kill("SIGTERM");
+    openai.emu.kill("SIGTERM");
+    litellm.emu.kill("SIGTERM");
   }
+}
+
+async function measure(server: DevServer, provider: string, mounts: Mount[], out: (s: string) => void, goMissing?: string) {
+  const issue = async (m: string) => {
+    const res = await server.http("GET", `${m}/creds/bench`);
+    if (res.status !== 200) throw new Error(`${m} issue failed: ${res.status} ${JSON.stringify(res.body.errors)}`);
+    return String(res.body["lease_id"]);
+  };
+  const revoke = async (leaseId: string) => {
+    const res = await server.http("PUT", "sys/leases/revoke", { lease_id: leaseId, sync: true });
+    if (res.status !== 204) throw new Error(`revoke failed: ${res.status}`);
+  };
+  const rows: Record<string, { issue: number[]; revoke: number[]; rate: Record<number, number> }> = {};
+  for (const m of mounts) {
+    for (let i = 0; i < 20; i++) await revoke(await issue(m.path));
+    const issueT: number[] = [];
+    const revokeT: number[] = [];
+    for (let i = 0; i < SEQUENTIAL; i++) {
+      const [ti, lease] = await timed(() => issue(m.path));
+      const [tr] = await timed(() => revoke(lease));
+      issueT.push(ti);
+      revokeT.push(tr);
+    }
+    issueT.sort((a, b) => a - b);
+    revokeT.sort((a, b) => a - b);
+    rows[m.label] = { issue: issueT, revoke: revokeT, rate: {} };
+  }
+  for (const clients of [1, 8, 32]) {
+    for (const m of mounts) {
+      const deadline = Date.now() + SECONDS * 1000;
+      let issued = 0;
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          while (Date.now() < deadline) {
+            await issue(m.path);
+            issued++;
+          }
+        }),
+      );
+      rows[m.label]!.rate[clients] = issued / SECONDS;
+      await server.cliOk(["lease", "revoke", "-sync", "-prefix", `${m.path}/creds/`]);
+    }
+  }
+  const ts = rows["TypeScript engine"]!;
+  const go = rows["Go seed plugin"];
+  out(`\n## ${provider}: creds through Vault against the emulator (${SEQUENTIAL} sequential issue+revoke pairs; ${SECONDS} s per concurrency level)\n`);
+  out("| measure | TypeScript engine | Go seed plugin | ratio TS/Go |");
+  out("|---|---|---|---|");
+  const cell = (v: number | undefined, f: (v: number) => string) => (v === undefined ? "–" : f(v));
+  const ratio = (a: number, b: number | undefined) => (b === undefined ? "–" : (a / b).toFixed(2));
+  const p = (list: number[] | undefined, q: number) => (list ? pct(list, q) : undefined);
+  for (const [name, key, q] of [["issue p50", "issue", 50], ["issue p99", "issue", 99], ["revoke p50", "revoke", 50], ["revoke p99", "revoke", 99]] as const) {
+    const a = pct(ts[key], q);
+    const b = p(go?.[key], q);
+    out(`| ${name} | ${ms(a)} | ${cell(b, ms)} | ${ratio(a, b)} |`);
+  }
+  for (const c of [1, 8, 32]) out(`| keys issued per second, ${c} client${c > 1 ? "s" : ""} | ${ts.rate[c]!.toFixed(1)} | ${cell(go?.rate[c], (v) => v.toFixed(1))} | ${ratio(ts.rate[c]!, go?.rate[c])} |`);
+  if (!go && goMissing) out(`\nGo seed plugin: not measured, it cannot be built here: ${goMissing}`);
 }
 
 await main();

@@ -9,6 +9,7 @@ import { pathSweep } from "./path-sweep.ts";
 import { sweepDue, sweepOrphans } from "./sweeper.ts";
 import { deletePendingAdminKeys, rotateAdminKey, rotationDue } from "./rotation.ts";
 import { walRollback } from "./rollback.ts";
+import { dropStaleIssuances } from "./request-index.ts";
 import { openAIKeySecret } from "./secret-openai-key.ts";
 import { litellmKeySecret } from "./secret-litellm-key.ts";
 import { openrouterKeySecret } from "./secret-openrouter-key.ts";
@@ -37,6 +38,9 @@ export const engineDefinition: BackendDefinition<EngineState> = {
     // OpenBao runs the rollback tick on read-enabled standbys too, whose
     // storage is read-only: rotation and sweeps belong to the active node.
     if (await isPerformanceStandby(backend.system)) return;
+    // Index entries of issuances by request id matter for seconds (a retry);
+    // old ones are dropped so those of requests never revoked do not pile up.
+    await dropStaleIssuances(request.storage);
     // Every OpenAI connection: retry deletions of replaced admin keys, and
     // rotate on schedule. Then the sweeper, for the default connection's roles.
     const config = await readConfig(request.storage);

@@ -9,6 +9,7 @@ import type { LiteLLMClient } from "./providers/litellm/client.ts";
 import { litellmKeySecret } from "./secret-litellm-key.ts";
 import { randomSuffix } from "./service-account-name.ts";
 import { connection, type EngineBackend } from "./state.ts";
+import { findEarlierIssuance, forgetIssuance, rememberIssuance, requestSlot, undoEarlierIssuance } from "./request-index.ts";
 import { forgetIssuedAccount, recordIssuedAccount, type LiteLLMRoleEntry } from "./storage.ts";
 
 export const WAL_LITELLM_KEY = "litellm-key";
@@ -32,7 +33,17 @@ export async function issueLiteLLMKey(backend: EngineBackend, request: Request, 
   const wanted = ttl > 0 ? ttl : await backend.system.defaultLeaseTTL();
   const leaseTtl = mountMax > 0 ? Math.min(wanted, mountMax) : wanted;
   const keyAlias = `${role.key_alias_prefix}-${roleName}-${randomSuffix()}`;
-  const walId = await putWal(request.storage, WAL_LITELLM_KEY, { connection: role.connection, key_alias: keyAlias } satisfies LiteLLMKeyWal);
+  const slot = requestSlot(request);
+  // An earlier attempt of this request, read beside the WAL write: no extra round trip.
+  const [walId, earlier] = await Promise.all([putWal(request.storage, WAL_LITELLM_KEY, { connection: role.connection, key_alias: keyAlias } satisfies LiteLLMKeyWal), findEarlierIssuance(request.storage, slot)]);
+  if (earlier) {
+    try {
+      await undoEarlierIssuance(backend, request.storage, earlier);
+    } catch (err) {
+      await deleteWal(request.storage, walId).catch(() => undefined);
+      throw err;
+    }
+  }
   let created;
   try {
     created = await client.generateKey({
@@ -57,19 +68,23 @@ export async function issueLiteLLMKey(backend: EngineBackend, request: Request, 
   try {
     // In this order: a crash between the two leaves the WAL entry, whose
     // rollback deletes the key by its alias. The other way round, the key
-    // would be left with neither.
-    await recordIssuedAccount(request.storage, created.token, { provider: "litellm", connection: role.connection, role: roleName, name: keyAlias });
+    // would be left with neither. The index entry must exist before the WAL
+    // entry goes: after that, only it lets a retry of this request find the key.
+    await Promise.all([
+      recordIssuedAccount(request.storage, created.token, { provider: "litellm", connection: role.connection, role: roleName, name: keyAlias }),
+      rememberIssuance(request.storage, slot, { provider: "litellm", connection: role.connection, key_id: created.token, role: roleName }),
+    ]);
     await deleteWal(request.storage, walId);
   } catch (err) {
     await client.deleteKey(created.token).catch(() => undefined);
-    await forgetIssuedAccount(request.storage, created.token).catch(() => undefined);
+    await Promise.all([forgetIssuedAccount(request.storage, created.token), forgetIssuance(request.storage, slot)]).catch(() => undefined);
     throw err;
   }
   backend.state.metrics.inc("ai_secrets_keys_issued_total", "Keys issued.", { provider: "litellm", role: roleName });
   return secretResponse(
     litellmKeySecret,
     { key: created.key, key_alias: keyAlias, max_budget: role.max_budget, models: role.models, token_id: created.token, expires: created.expires ?? null },
-    { token: created.token, key_alias: keyAlias, role: roleName, connection: role.connection, max_ttl: role.max_ttl },
+    { token: created.token, key_alias: keyAlias, role: roleName, connection: role.connection, max_ttl: role.max_ttl, ...slot?.internal },
     { ttl: leaseTtl, maxTtl: role.max_ttl, renewable: true, warnings },
   );
 }

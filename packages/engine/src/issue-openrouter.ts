@@ -8,6 +8,7 @@ import type { OpenRouterClient } from "./providers/openrouter/client.ts";
 import { openrouterKeySecret } from "./secret-openrouter-key.ts";
 import { randomSuffix } from "./service-account-name.ts";
 import { connection, type EngineBackend } from "./state.ts";
+import { findEarlierIssuance, forgetIssuance, rememberIssuance, requestSlot, undoEarlierIssuance } from "./request-index.ts";
 import { forgetIssuedAccount, recordIssuedAccount, type OpenRouterRoleEntry } from "./storage.ts";
 
 export const WAL_OPENROUTER_KEY = "openrouter-key";
@@ -32,7 +33,17 @@ export async function issueOpenRouterKey(backend: EngineBackend, request: Reques
   const maxLife = role.max_ttl > 0 ? cap(role.max_ttl) : mountMax;
   const name = `${role.key_name_prefix}-${roleName}-${randomSuffix()}`;
   const expiresAt = new Date(Date.now() + Math.max(leaseTtl, maxLife) * 1000);
-  const walId = await putWal(request.storage, WAL_OPENROUTER_KEY, { connection: role.connection, name } satisfies OpenRouterKeyWal);
+  const slot = requestSlot(request);
+  // An earlier attempt of this request, read beside the WAL write: no extra round trip.
+  const [walId, earlier] = await Promise.all([putWal(request.storage, WAL_OPENROUTER_KEY, { connection: role.connection, name } satisfies OpenRouterKeyWal), findEarlierIssuance(request.storage, slot)]);
+  if (earlier) {
+    try {
+      await undoEarlierIssuance(backend, request.storage, earlier);
+    } catch (err) {
+      await deleteWal(request.storage, walId).catch(() => undefined);
+      throw err;
+    }
+  }
   let created;
   try {
     created = await client.createKey({ name, ...(role.limit > 0 ? { limit: role.limit } : {}), expiresAt });
@@ -44,19 +55,23 @@ export async function issueOpenRouterKey(backend: EngineBackend, request: Reques
   try {
     // In this order: a crash between the two leaves the WAL entry, whose
     // rollback deletes the key by its name. The other way round, the key
-    // would be left with neither.
-    await recordIssuedAccount(request.storage, created.hash, { provider: "openrouter", connection: role.connection, role: roleName, name });
+    // would be left with neither. The index entry must exist before the WAL
+    // entry goes: after that, only it lets a retry of this request find the key.
+    await Promise.all([
+      recordIssuedAccount(request.storage, created.hash, { provider: "openrouter", connection: role.connection, role: roleName, name }),
+      rememberIssuance(request.storage, slot, { provider: "openrouter", connection: role.connection, key_id: created.hash, role: roleName }),
+    ]);
     await deleteWal(request.storage, walId);
   } catch (err) {
     await client.deleteKey(created.hash).catch(() => undefined);
-    await forgetIssuedAccount(request.storage, created.hash).catch(() => undefined);
+    await Promise.all([forgetIssuedAccount(request.storage, created.hash), forgetIssuance(request.storage, slot)]).catch(() => undefined);
     throw err;
   }
   backend.state.metrics.inc("ai_secrets_keys_issued_total", "Keys issued.", { provider: "openrouter", role: roleName });
   return secretResponse(
     openrouterKeySecret,
     { key: created.key, key_hash: created.hash, name, limit: role.limit, expires_at: expiresAt.toISOString() },
-    { hash: created.hash, name, role: roleName, connection: role.connection, max_ttl: role.max_ttl },
+    { hash: created.hash, name, role: roleName, connection: role.connection, max_ttl: role.max_ttl, ...slot?.internal },
     { ttl: leaseTtl, maxTtl: role.max_ttl, renewable: true, warnings },
   );
 }

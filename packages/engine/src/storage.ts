@@ -165,6 +165,38 @@ export const recordIssuedAccount = (storage: Storage, id: string, account: Issue
 export const forgetIssuedAccount = (storage: Storage, id: string) => storage.delete(ISSUED_PREFIX + id);
 export const readIssuedAccount = (storage: Storage, id: string) => getJson<IssuedAccount>(storage, ISSUED_PREFIX + id);
 
+/**
+ * Index of issuances by the server's request id, so a request the server
+ * sends again (OpenBao retries a request once on a restarted plugin when the
+ * plugin died under it) finds the key its first attempt made, whose answer
+ * never reached the server. Entries sit in ten-minute buckets by creation
+ * time: the periodic cleanup drops whole old buckets without reading every
+ * entry, and a retry, which comes within seconds, looks in the current and
+ * the previous bucket.
+ */
+export const REQUEST_PREFIX = "requests/";
+export const REQUEST_BUCKET_SECONDS = 600;
+/** A retry comes within seconds; entries older than this are dropped by the periodic function. */
+export const REQUEST_ENTRY_MAX_AGE_SECONDS = 3600;
+
+/** What deleting the key a request was issued needs (ids only, never the key). */
+export interface IssuedRequest {
+  provider: Provider;
+  connection: string;
+  /** OpenAI service account id, LiteLLM token id, or OpenRouter key hash. */
+  key_id: string;
+  /** OpenAI only. */
+  project_id?: string;
+  role: string;
+  /** Unix seconds. */
+  created_at: number;
+}
+
+export const requestBucket = (unixSeconds: number) => Math.floor(unixSeconds / REQUEST_BUCKET_SECONDS);
+export const requestKey = (bucket: number, requestId: string) => `${REQUEST_PREFIX}${bucket}/${requestId}`;
+export const readIssuedRequest = (storage: Storage, key: string) => getJson<IssuedRequest>(storage, key);
+export const writeIssuedRequest = (storage: Storage, key: string, entry: IssuedRequest) => putJson(storage, key, entry);
+
 export interface SweepReport {
   /** RFC 3339. */
   swept_at: string;

@@ -3,12 +3,16 @@
 // LiteLLM and OpenRouter mounts served by the one multiplexed process. The
 // server starts the plugin again on the next request; every lease a client
 // received must still revoke, and once the WAL rollback has run no key its
-// WAL named may be left. What no WAL can cover: an answer that dies with the
-// plugin after the issuance finished (its WAL entry already removed) leaves a
-// key the server never leased. OpenBao retries such a request once on the
-// restarted plugin, so its client may still get a lease, for another key.
-// Such keys must be recorded by the engine and end by themselves (at the
-// provider, or through the sweeper once the record's lease_ends_at passed).
+// WAL named may be left. An answer that dies with the plugin after the
+// issuance finished (its WAL entry already removed) is no WAL's to cover:
+// OpenBao sends such a request once more to the restarted plugin, with the
+// same request id, and the engine's index of issuances by request id lets
+// that retry delete the first key before it issues the one that is leased.
+// OpenBao retries only when it has already noticed the plugin's death as the
+// call fails; otherwise the client gets the RPC error, and a key its request
+// finished stays without a lease: recorded and indexed by the engine, and
+// ending by itself (at the provider, or through the sweeper once the
+// record's lease_ends_at passed).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { DevServer, type HttpResult } from "../../scripts/lib/dev-server.ts";
@@ -33,6 +37,8 @@ import {
   PLUGIN_NAME,
   PROVIDER_LABEL,
   PROVIDER_NAMES,
+  rawGet,
+  rawList,
   type ProviderFixture,
   type ProviderName,
   reconcile,
@@ -126,6 +132,7 @@ describe("plugin crash on OpenBao", { skip: skip ?? false }, () => {
   }
 
   const received: Array<{ m: Mounted; lease: Issued }> = [];
+  let issueErrors = 0;
 
   test(`a plugin killed while ${PER_PROVIDER} keys per provider are being issued at once: every lease the clients received revokes`, { timeout: soak ? 1_800_000 : 300_000 }, async () => {
     const set = await setUp("crash-issue");
@@ -136,6 +143,7 @@ describe("plugin crash on OpenBao", { skip: skip ?? false }, () => {
     const leases = results.filter((r) => r.res.status === 200).map((r) => ({ m: r.m, lease: leaseOf(r.m.fixture, r.res) }));
     received.push(...leases);
     const failures = results.filter((r) => r.res.status !== 200).map((r) => r.res);
+    issueErrors = failures.length;
     // OpenBao retries a request that died with the plugin once on the new
     // process, so its client may see no error: the provider's count of
     // creations shows what the kill interrupted.
@@ -214,18 +222,35 @@ describe("plugin crash on OpenBao", { skip: skip ?? false }, () => {
     assert.deepEqual(problems, []);
   });
 
-  test("after both crashes, the WAL rollback undoes every interrupted issuance; the only keys left are answers lost after the engine had finished, and each ends by itself", { timeout: soak ? 1_800_000 : 300_000 }, async () => {
+  /** The key ids the engine's index of issuances by request id still names. */
+  async function indexedKeys(uuid: string): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const folder of await rawList(server, `logical/${uuid}/requests/`)) {
+      for (const id of await rawList(server, `logical/${uuid}/requests/${folder}`)) {
+        const value = await rawGet(server, `logical/${uuid}/requests/${folder}${id}`);
+        const keyId = value === undefined ? undefined : (JSON.parse(value) as { key_id?: unknown }).key_id;
+        if (typeof keyId === "string") ids.add(keyId);
+      }
+    }
+    return ids;
+  }
+
+  test("after both crashes, the WAL rollback undoes every interrupted issuance; a key is left without a lease only for a request OpenBao answered with an error instead of sending it again, and each ends by itself", { timeout: soak ? 1_800_000 : 300_000 }, async () => {
     const problems: string[] = [];
     const named = new Map<string, Set<string>>();
     for (const m of mounts) named.set(m.uuid, new Set(await walNames(server, m.uuid)));
     const rollback = await awaitRollback(server, mounts.map((m) => m.uuid));
-    let lost = 0;
+    // Retries whose first attempt had finished, its answer lost with the plugin: the engine logs each key it deleted for them.
+    const undone = server.log.split("first attempt, whose answer was lost").length - 1;
     let keys = 0;
+    let left = 0;
     const bounds: string[] = [];
     for (const m of mounts) {
       const state = await reconcile(server, m.fixture, `${m.mount}/creds`);
       keys += state.keys;
       if (state.unknown.length > 0) problems.push(`${m.mount}: ${state.unknown.length} lease(s) naming a key the provider does not have`);
+      if (state.orphans.length === 0) continue;
+      const indexed = await indexedKeys(m.uuid);
       for (const keyId of state.orphans) {
         const record = await issuedRecord(server, m.uuid, keyId);
         // A key the engine never recorded, or one its WAL named, was the rollback's to delete.
@@ -237,24 +262,31 @@ describe("plugin crash on OpenBao", { skip: skip ?? false }, () => {
           problems.push(`${m.mount}: the rollback left a key its WAL named (${record.name})`);
           continue;
         }
-        // The issuance finished and the answer died with the plugin: no WAL
-        // entry is left, and the server never formed a lease. Each such key
-        // must end by itself: at the provider (LiteLLM at the lease's TTL,
-        // OpenRouter at its maximum life), or through the sweeper once the
-        // record's lease_ends_at has passed (OpenAI).
-        lost++;
+        // A retry of its request would have found the key through the index
+        // and deleted it (or failed, which a client sees): one still indexed
+        // belongs to a request OpenBao answered with an error instead of
+        // sending it again, because the plugin's death was not yet noticed.
+        if (!indexed.has(keyId)) {
+          problems.push(`${m.mount}: a key without a lease that is not in the engine's index of requests (a retry missed it)`);
+          continue;
+        }
+        left++;
+        // Such a key must end by itself: at the provider (LiteLLM at the
+        // lease's TTL, OpenRouter at its maximum life), or through the sweeper
+        // once the record's lease_ends_at has passed (OpenAI).
         const expiry = m.fixture.keyExpiry(keyId);
         const endsAt = expiry ?? (record.lease_ends_at !== undefined ? record.lease_ends_at * 1000 : null);
         if (endsAt === null || endsAt > Date.now() + 25 * 3600_000) problems.push(`${m.mount}: a key whose answer was lost has no end (${endsAt})`);
         else bounds.push(`${PROVIDER_LABEL[m.provider]} ${expiry !== null ? "expires at the provider" : "swept after lease_ends_at"} in ${((endsAt - Date.now()) / 3600_000).toFixed(1)} h`);
       }
     }
+    if (left > issueErrors) problems.push(`${left} key(s) of requests never sent again, but only ${issueErrors} issuance error(s) reached clients`);
     const summary = [...new Set(bounds)].join(", ");
     report({
       area: "crash",
       scenario: "WAL rollback after the crashes",
       tried: `the server's rollback tick over ${mounts.length} mounts ${soak ? "with the entries at their real age" : "with the entries aged through sys/raw"}`,
-      found: `${rollback.entries} WAL entries of interrupted issuances undone within ${secs(rollback.waitedMs)}; ${keys} key(s) left at the providers, none named by a WAL entry; ${lost} of them made by issuances that finished but whose answer died with the plugin (no lease; OpenBao retries such a request once on the restarted plugin; recorded by the engine${summary ? `: ${summary}` : ""})${problems.length ? `; ${problems.join("; ")}` : ""}`,
+      found: `${rollback.entries} WAL entries of interrupted issuances undone within ${secs(rollback.waitedMs)}; ${undone} request(s) sent again by OpenBao after their first answer died with the plugin, each deleting the key of its first attempt; ${keys} key(s) left at the providers without a lease, ${left} of them of requests OpenBao answered with an error (${issueErrors} such errors) instead of sending them again, each recorded and still indexed by the engine${summary ? `: ${summary}` : ""}${problems.length ? `; ${problems.join("; ")}` : ""}`,
       ok: problems.length === 0,
     });
     assert.deepEqual(problems, []);

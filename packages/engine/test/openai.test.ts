@@ -640,6 +640,15 @@ test("the sweeper takes an account whose lease must have ended for an orphan, as
   }
 });
 
+test("a project_id holding a lone surrogate is a 400 naming project_id, not a crash", async () => {
+  const h = await openAIHarness();
+  try {
+    await rejects400(h.tb.write("roles/r", { project_id: "proj_\ud800" }), /project_id .* does not exist/);
+  } finally {
+    await h.close();
+  }
+});
+
 test("revoking a lease removes its issued-account record", async () => {
   const h = await openAIHarness();
   try {

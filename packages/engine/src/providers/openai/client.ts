@@ -54,7 +54,9 @@ function num(obj: unknown, key: string): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
-const seg = (id: string) => encodeURIComponent(id);
+// A lone surrogate would make encodeURIComponent throw; Go, on the server's
+// side of JSON, turns it into U+FFFD, and so do we.
+const seg = (id: string) => encodeURIComponent(id.toWellFormed());
 
 export class OpenAIAdminClient {
   private readonly http: HttpClient;

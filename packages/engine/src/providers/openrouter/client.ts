@@ -106,7 +106,9 @@ function keyNotFound(err: unknown): boolean {
   return err instanceof ProviderError && err.status === 404 && err.code !== undefined;
 }
 
-const seg = (hash: string) => encodeURIComponent(hash);
+// A lone surrogate would make encodeURIComponent throw; Go, on the server's
+// side of JSON, turns it into U+FFFD, and so do we.
+const seg = (hash: string) => encodeURIComponent(hash.toWellFormed());
 
 /** Reads an ApiKey object; undefined when it lacks the hash or has fields of the wrong type. */
 function parseKey(data: unknown): OpenRouterKey | undefined {

@@ -30,6 +30,11 @@ export interface HttpClientOptions {
   provider: string;
   baseUrl: string;
   headers: () => Record<string, string>;
+  /**
+   * The connection's credential, cut out of every error: providers echo keys
+   * they do not know (LiteLLM: "Received=<key>"), in forms no pattern covers.
+   */
+  credential?: () => string;
   timeoutMs?: number;
   maxResponseBytes?: number;
   retry?: Partial<RetryPolicy>;
@@ -168,11 +173,21 @@ export class HttpClient {
         attempt < this.retry.maxAttempts &&
         (options.idempotent ? outcome.error.retryable : outcome.safeToResend) &&
         Date.now() - started < this.retry.maxTotalMs;
-      if (!canRetry) throw outcome.error;
+      if (!canRetry) throw this.withoutCredential(outcome.error);
       const delay = this.backoff(attempt, outcome.retryAfterMs);
-      if (Date.now() - started + delay > this.retry.maxTotalMs) throw outcome.error;
+      if (Date.now() - started + delay > this.retry.maxTotalMs) throw this.withoutCredential(outcome.error);
       await sleep(delay);
     }
+  }
+
+  private withoutCredential(err: ProviderError): ProviderError {
+    const secret = this.options.credential?.() ?? "";
+    if (secret.length < 4 || !err.message.includes(secret)) return err;
+    return new ProviderError(err.provider, err.message.split(secret).join("[redacted]"), {
+      ...(err.status === undefined ? {} : { status: err.status }),
+      ...(err.code === undefined ? {} : { code: err.code }),
+      retryable: err.retryable,
+    });
   }
 
   private async once(

@@ -5,7 +5,7 @@
 //
 // Keys are addressed by their token (LiteLLM's sha256 hex of the key), never
 // by the plaintext key, so no secret ever travels in a URL.
-import { HttpClient, type HttpClientOptions, type HttpResponse, ProviderError, type RequestOptions } from "../http.ts";
+import { HttpClient, type HttpClientOptions, type HttpResponse, ProviderError } from "../http.ts";
 
 export interface LiteLLMConnection {
   /** The proxy's origin, e.g. "https://litellm.example.com". */
@@ -132,32 +132,15 @@ function keyNotFound(err: unknown): boolean {
 
 export class LiteLLMClient {
   private readonly http: HttpClient;
-  private readonly masterKey: string;
 
   constructor(connection: LiteLLMConnection, options: LiteLLMClientOptions = {}) {
-    this.masterKey = connection.masterKey;
     this.http = new HttpClient({
       ...options,
       provider: PROVIDER,
       baseUrl: connection.baseUrl,
       headers: () => ({ Authorization: `Bearer ${connection.masterKey}` }),
+      credential: () => connection.masterKey,
     });
-  }
-
-  /** Every call goes through here: LiteLLM echoes keys it does not know (e.g. "Received=<key>") in its errors. */
-  private async call(method: string, path: string, options: RequestOptions): Promise<HttpResponse> {
-    try {
-      return await this.http.request(method, path, options);
-    } catch (err) {
-      if (err instanceof ProviderError && this.masterKey.length >= 4 && err.message.includes(this.masterKey)) {
-        throw new ProviderError(PROVIDER, err.message.split(this.masterKey).join("[redacted]"), {
-          ...(err.status === undefined ? {} : { status: err.status }),
-          ...(err.code === undefined ? {} : { code: err.code }),
-          retryable: err.retryable,
-        });
-      }
-      throw err;
-    }
   }
 
   /**
@@ -166,7 +149,7 @@ export class LiteLLMClient {
    * answers 401 for a wrong key.
    */
   async verifyMasterKey(): Promise<void> {
-    const res = await this.call("GET", "/key/list", { operation: "list keys", query: { page: 1, size: 1 }, idempotent: true });
+    const res = await this.http.request("GET", "/key/list", { operation: "list keys", query: { page: 1, size: 1 }, idempotent: true });
     if (!Array.isArray(isRecord(res.body) ? res.body["keys"] : undefined)) throw malformed("key list");
   }
 
@@ -198,7 +181,7 @@ export class LiteLLMClient {
 
     let res: HttpResponse;
     try {
-      res = await this.call("POST", "/key/generate", { operation: "generate key", body, idempotent: false });
+      res = await this.http.request("POST", "/key/generate", { operation: "generate key", body, idempotent: false });
     } catch (err) {
       // A 2xx whose body was unreadable (not JSON, too large): the key exists.
       if (err instanceof ProviderError && err.status !== undefined && err.status >= 200 && err.status < 300) {
@@ -250,7 +233,7 @@ export class LiteLLMClient {
     const duration = liteLLMDuration(durationSeconds);
     let res: HttpResponse;
     try {
-      res = await this.call("POST", "/key/update", { operation: "update key", body: { key: token, duration }, idempotent: true });
+      res = await this.http.request("POST", "/key/update", { operation: "update key", body: { key: token, duration }, idempotent: true });
     } catch (err) {
       // LiteLLM's 404 here says "Team not found" (a leftover message); say what it means.
       if (keyNotFound(err)) throw new ProviderError(PROVIDER, "LiteLLM has no such key: it was deleted or never existed", { status: 404, cause: err });
@@ -267,7 +250,7 @@ export class LiteLLMClient {
   /** Deletes a key by its token; a key already gone counts as deleted. */
   async deleteKey(token: string): Promise<"deleted" | "already-gone"> {
     try {
-      await this.call("POST", "/key/delete", { operation: "delete key", body: { keys: [token] }, idempotent: true });
+      await this.http.request("POST", "/key/delete", { operation: "delete key", body: { keys: [token] }, idempotent: true });
       return "deleted";
     } catch (err) {
       if (keyNotFound(err)) return "already-gone";
@@ -283,7 +266,7 @@ export class LiteLLMClient {
   async deleteKeyByAlias(alias: string): Promise<"deleted" | "already-gone"> {
     if (alias.length === 0) throw new RangeError("alias must not be empty");
     try {
-      await this.call("POST", "/key/delete", { operation: "delete key by alias", body: { key_aliases: [alias] }, idempotent: true });
+      await this.http.request("POST", "/key/delete", { operation: "delete key by alias", body: { key_aliases: [alias] }, idempotent: true });
       return "deleted";
     } catch (err) {
       if (keyNotFound(err)) return "already-gone";
@@ -299,7 +282,7 @@ export class LiteLLMClient {
   async findKeysByAlias(alias: string, maxPages = 20): Promise<string[]> {
     const out = new Set<string>();
     for (let page = 1; page <= maxPages; page++) {
-      const res = await this.call("GET", "/key/list", {
+      const res = await this.http.request("GET", "/key/list", {
         operation: "list keys",
         query: { key_alias: alias, return_full_object: "true", page, size: LIST_PAGE_SIZE },
         idempotent: true,
@@ -326,7 +309,7 @@ export class LiteLLMClient {
   async keyInfo(token: string): Promise<LiteLLMKeyInfo | undefined> {
     let res: HttpResponse;
     try {
-      res = await this.call("GET", "/key/info", { operation: "key info", query: { key: token }, idempotent: true });
+      res = await this.http.request("GET", "/key/info", { operation: "key info", query: { key: token }, idempotent: true });
     } catch (err) {
       if (keyNotFound(err)) return undefined;
       throw err;

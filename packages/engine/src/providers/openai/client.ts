@@ -70,6 +70,7 @@ export class OpenAIAdminClient {
         Authorization: `Bearer ${connection.adminApiKey}`,
         ...(connection.organizationId ? { "OpenAI-Organization": connection.organizationId } : {}),
       }),
+      credential: () => connection.adminApiKey,
     });
   }
 

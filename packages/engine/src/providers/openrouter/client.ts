@@ -3,7 +3,7 @@
 // needs. It knows nothing of Vault. Every response it relies on is validated,
 // so a malformed answer becomes a clear error rather than a lease without its
 // key's hash.
-import { HttpClient, type HttpClientOptions, type HttpResponse, ProviderError, type RequestOptions } from "../http.ts";
+import { HttpClient, type HttpClientOptions, type HttpResponse, ProviderError } from "../http.ts";
 
 export const DEFAULT_OPENROUTER_ENDPOINT = "https://openrouter.ai/api/v1";
 
@@ -140,32 +140,15 @@ function parseKey(data: unknown): OpenRouterKey | undefined {
 
 export class OpenRouterClient {
   private readonly http: HttpClient;
-  private readonly provisioningKey: string;
 
   constructor(connection: OpenRouterConnection, options: OpenRouterClientOptions = {}) {
-    this.provisioningKey = connection.provisioningKey;
     this.http = new HttpClient({
       ...options,
       provider: PROVIDER,
       baseUrl: connection.baseUrl,
       headers: () => ({ Authorization: `Bearer ${connection.provisioningKey}` }),
+      credential: () => connection.provisioningKey,
     });
-  }
-
-  /** Every call goes through here, so an error never carries the management key, whatever the provider echoes. */
-  private async call(method: string, path: string, options: RequestOptions): Promise<HttpResponse> {
-    try {
-      return await this.http.request(method, path, options);
-    } catch (err) {
-      if (err instanceof ProviderError && this.provisioningKey.length >= 4 && err.message.includes(this.provisioningKey)) {
-        throw new ProviderError(PROVIDER, err.message.split(this.provisioningKey).join("[redacted]"), {
-          ...(err.status === undefined ? {} : { status: err.status }),
-          ...(err.code === undefined ? {} : { code: err.code }),
-          retryable: err.retryable,
-        });
-      }
-      throw err;
-    }
   }
 
   /**
@@ -174,7 +157,7 @@ export class OpenRouterClient {
    * would accept any valid key.) The API has no page-size parameter.
    */
   async verifyProvisioningKey(): Promise<void> {
-    const res = await this.call("GET", "/keys", { operation: "list keys", idempotent: true });
+    const res = await this.http.request("GET", "/keys", { operation: "list keys", idempotent: true });
     if (!Array.isArray(isRecord(res.body) ? res.body["data"] : undefined)) throw malformed("key list");
   }
 
@@ -189,7 +172,7 @@ export class OpenRouterClient {
     const body: Record<string, unknown> = { name: request.name };
     if (request.limit !== undefined) body["limit"] = request.limit;
     if (request.expiresAt !== undefined) body["expires_at"] = openRouterTime(request.expiresAt);
-    const res = await this.call("POST", "/keys", { operation: "create key", body, idempotent: false });
+    const res = await this.http.request("POST", "/keys", { operation: "create key", body, idempotent: false });
     const data = isRecord(res.body) ? res.body["data"] : undefined;
     const hash = str(data, "hash");
     const key = str(res.body, "key");
@@ -221,7 +204,7 @@ export class OpenRouterClient {
     let refusal: string | undefined;
     let res: HttpResponse | undefined;
     try {
-      res = await this.call("PATCH", `/keys/${seg(hash)}`, {
+      res = await this.http.request("PATCH", `/keys/${seg(hash)}`, {
         operation: "update key",
         body: wanted === undefined ? body : { ...body, expires_at: wanted },
         idempotent: true,
@@ -235,7 +218,7 @@ export class OpenRouterClient {
       key = parseKey(isRecord(res.body) ? res.body["data"] : undefined);
       if (!key) throw malformed("key (in the update's answer)");
     } else if (Object.keys(body).length > 0) {
-      const again = await this.call("PATCH", `/keys/${seg(hash)}`, { operation: "update key", body, idempotent: true });
+      const again = await this.http.request("PATCH", `/keys/${seg(hash)}`, { operation: "update key", body, idempotent: true });
       key = parseKey(isRecord(again.body) ? again.body["data"] : undefined);
       if (!key) throw malformed("key (in the update's answer)");
     } else {
@@ -249,7 +232,7 @@ export class OpenRouterClient {
   /** Deletes a key by hash; a key already gone counts as deleted. */
   async deleteKey(hash: string): Promise<"deleted" | "already-gone"> {
     try {
-      await this.call("DELETE", `/keys/${seg(hash)}`, { operation: "delete key", idempotent: true });
+      await this.http.request("DELETE", `/keys/${seg(hash)}`, { operation: "delete key", idempotent: true });
       return "deleted";
     } catch (err) {
       if (keyNotFound(err)) return "already-gone";
@@ -261,7 +244,7 @@ export class OpenRouterClient {
   async getKey(hash: string): Promise<OpenRouterKey | undefined> {
     let res: HttpResponse;
     try {
-      res = await this.call("GET", `/keys/${seg(hash)}`, { operation: "get key", idempotent: true });
+      res = await this.http.request("GET", `/keys/${seg(hash)}`, { operation: "get key", idempotent: true });
     } catch (err) {
       if (keyNotFound(err)) return undefined;
       throw err;
@@ -283,7 +266,7 @@ export class OpenRouterClient {
     let offset = 0;
     let fullPage = 0;
     for (let page = 0; page < maxPages; page++) {
-      const res = await this.call("GET", "/keys", { operation: "list keys", query: { offset, include_disabled: "true" }, idempotent: true });
+      const res = await this.http.request("GET", "/keys", { operation: "list keys", query: { offset, include_disabled: "true" }, idempotent: true });
       const data = isRecord(res.body) ? res.body["data"] : undefined;
       if (!Array.isArray(data)) throw malformed("key list");
       for (const item of data) {

@@ -1,6 +1,12 @@
 // The HTTP layer shared by every provider client: timeouts, a response size
 // cap, bounded concurrency per connection, and retries with jittered backoff
 // that honour Retry-After. It knows nothing of Vault.
+//
+// It speaks node:http(s) with a keep-alive agent per client rather than
+// fetch: fetch's WHATWG objects and WebAssembly parser cost about twice the
+// CPU per call, and a key's issue and revoke are each one call.
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -78,7 +84,7 @@ export interface RequestOptions {
 export interface HttpResponse {
   status: number;
   body: unknown;
-  headers: Headers;
+  headers: IncomingHttpHeaders;
 }
 
 class Semaphore {
@@ -119,42 +125,92 @@ function networkCode(err: unknown): string | undefined {
   return undefined;
 }
 
-async function readCapped(res: Response, limit: number, provider: string): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new ProviderError(provider, `${provider} sent a response larger than ${limit} bytes; refusing it`, { status: res.status });
-    }
-    chunks.push(value);
+/** Why an attempt failed before a whole response arrived. */
+class AttemptFailure extends Error {
+  readonly stage: "connect" | "body" | "body-timeout" | "timeout" | "too-large";
+  /** The response's status, when its headers had arrived. */
+  readonly status: number | undefined;
+  constructor(stage: AttemptFailure["stage"], cause: unknown, status?: number) {
+    super(stage, { cause });
+    this.stage = stage;
+    this.status = status;
   }
-  return Buffer.concat(chunks).toString("utf8");
 }
+
+/** Idle connections are closed before a provider would close them under us (undici's default). */
+const KEEP_ALIVE_MS = 4_000;
+
+// Only a failure of the network, never a programming error, is worth retrying.
+const NETWORK_CODES = /^(E[A-Z0-9_]+|UND_ERR_[A-Z_]+)$/;
 
 export class HttpClient {
   readonly provider: string;
   private readonly options: HttpClientOptions;
   private readonly retry: RetryPolicy;
   private readonly semaphore: Semaphore;
+  private readonly agent: HttpAgent;
 
   constructor(options: HttpClientOptions) {
     this.options = options;
     this.provider = options.provider;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.semaphore = new Semaphore(options.maxConcurrency ?? 16);
+    const agentOptions = { keepAlive: true, timeout: KEEP_ALIVE_MS };
+    this.agent = options.baseUrl.startsWith("https:") ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   }
 
-  private url(path: string, query?: Record<string, string | number | undefined>): string {
+  /** Closes the idle connections this client keeps open; a later request opens new ones. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** One attempt: the status, headers and whole body, or why there are none. */
+  private send(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, limit: number): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+    return new Promise((resolve, reject) => {
+      let response: IncomingMessage | undefined;
+      let settled = false;
+      const fail = (failure: AttemptFailure) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        reject(failure);
+      };
+      const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+      const req = send(url, { method, headers, agent: this.agent });
+      const timer = setTimeout(() => fail(new AttemptFailure(response ? "body-timeout" : "timeout", undefined, response?.statusCode)), timeoutMs);
+      req.on("error", (err) => fail(new AttemptFailure(response ? "body" : "connect", err, response?.statusCode)));
+      req.on("response", (res) => {
+        response = res;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const declared = Number(res.headers["content-length"]);
+        if (declared > limit) return fail(new AttemptFailure("too-large", undefined, res.statusCode));
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.byteLength;
+          if (size > limit) return fail(new AttemptFailure("too-large", undefined, res.statusCode));
+          chunks.push(chunk);
+        });
+        res.on("error", (err) => fail(new AttemptFailure("body", err, res.statusCode)));
+        res.on("close", () => {
+          if (!res.complete) fail(new AttemptFailure("body", undefined, res.statusCode));
+        });
+        res.on("end", () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") });
+        });
+      });
+      req.end(body);
+    });
+  }
+
+  private url(path: string, query?: Record<string, string | number | undefined>): URL {
     const base = this.options.baseUrl.replace(/\/+$/, "");
     const url = new URL(base + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    return url.toString();
+    return url;
   }
 
   private backoff(attempt: number, retryAfterMs: number | undefined): number {
@@ -202,44 +258,45 @@ export class HttpClient {
       this.options.onRequest?.({ provider: this.provider, method, operation: options.operation, status, durationMs: Date.now() - t0, attempt });
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     try {
-      const init: RequestInit = { method, headers: { Accept: "application/json", ...this.options.headers() }, redirect: "error", signal: AbortSignal.timeout(timeoutMs) };
+      const headers: Record<string, string> = { Accept: "application/json", ...this.options.headers() };
+      let payload: string | undefined;
       if (options.body !== undefined) {
-        init.body = JSON.stringify(options.body);
-        (init.headers as Record<string, string>)["Content-Type"] = "application/json";
+        payload = JSON.stringify(options.body);
+        headers["Content-Type"] = "application/json";
       }
-      let res: Response;
+      let res: { status: number; headers: IncomingHttpHeaders; text: string };
       try {
-        res = await fetch(this.url(path, options.query), init);
+        res = await this.send(this.url(path, options.query), method, headers, payload, timeoutMs, this.options.maxResponseBytes ?? 1 << 20);
       } catch (err) {
-        const timedOut = (err as Error)?.name === "TimeoutError";
-        const code = networkCode(err);
+        const stage = err instanceof AttemptFailure ? err.stage : "connect";
+        const cause = err instanceof AttemptFailure ? err.cause : err;
+        const status = err instanceof AttemptFailure ? err.status : undefined;
+        if (stage === "too-large") {
+          record(status ?? "network-error");
+          const limit = this.options.maxResponseBytes ?? 1 << 20;
+          return { kind: "error", safeToResend: false, error: new ProviderError(this.provider, `${this.provider} sent a response larger than ${limit} bytes; refusing it`, status === undefined ? {} : { status }) };
+        }
+        if (stage === "body" || stage === "body-timeout") {
+          record(status ?? "network-error");
+          const what = stage === "body" ? "broke off" : "timed out while sending";
+          return { kind: "error", safeToResend: false, error: new ProviderError(this.provider, `${this.provider} ${what} the response to ${options.operation}`, { retryable: true, cause }) };
+        }
+        const timedOut = stage === "timeout";
+        const code = networkCode(cause);
         record(timedOut ? "timeout" : "network-error");
-        const refused = code === "ECONNREFUSED";
         return {
           kind: "error",
-          safeToResend: refused,
+          safeToResend: code === "ECONNREFUSED",
           error: new ProviderError(
             this.provider,
             // Only the error code is shown: a message can quote the request
-            // (Node's fetch repeats an invalid header value, the key included).
+            // (an invalid header value, the key included).
             timedOut ? `${this.provider} did not answer ${options.operation} within ${timeoutMs} ms` : `cannot reach ${this.provider} for ${options.operation}${code ? `: ${code}` : ""}`,
-            { retryable: timedOut || code !== undefined, cause: err },
+            { retryable: timedOut || (code !== undefined && NETWORK_CODES.test(code)), cause },
           ),
         };
       }
-      let text: string;
-      try {
-        text = await readCapped(res, this.options.maxResponseBytes ?? 1 << 20, this.provider);
-      } catch (err) {
-        record(res.status);
-        if (err instanceof ProviderError) return { kind: "error", error: err, safeToResend: false };
-        const timedOut = (err as Error)?.name === "TimeoutError";
-        return {
-          kind: "error",
-          safeToResend: false,
-          error: new ProviderError(this.provider, `${this.provider} ${timedOut ? "timed out while sending" : "broke off"} the response to ${options.operation}`, { retryable: true, cause: err }),
-        };
-      }
+      const text = res.text;
       record(res.status);
       let body: unknown = undefined;
       if (text.length > 0) {
@@ -257,7 +314,8 @@ export class HttpClient {
       }
       const retryable = res.status === 429 || res.status >= 500;
       const { message, code } = describeError(body);
-      const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
+      const retryAfter = res.headers["retry-after"];
+      const retryAfterMs = parseRetryAfter(typeof retryAfter === "string" ? retryAfter : null);
       return {
         kind: "error",
         safeToResend: res.status === 429 || res.status === 503,

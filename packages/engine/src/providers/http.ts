@@ -141,7 +141,7 @@ class AttemptFailure extends Error {
 const KEEP_ALIVE_MS = 4_000;
 
 // Only a failure of the network, never a programming error, is worth retrying.
-const NETWORK_CODES = /^(E[A-Z0-9_]+|UND_ERR_[A-Z_]+)$/;
+const NETWORK_CODES = /^(?!ERR_)E[A-Z0-9_]+$/;
 
 export class HttpClient {
   readonly provider: string;

@@ -3,6 +3,8 @@
 // expiry, and a key that dies at the provider when revocation never comes.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { AI_PLUGIN, requireFile } from "../support/paths.ts";
 import { DevServer, type ServerKind, waitFor } from "../../scripts/lib/dev-server.ts";
 import { startLiteLLMEmulator, type LiteLLMEmulator } from "../../tools/emulators/litellm/emulator.ts";
@@ -65,6 +67,22 @@ export function gatewayScenario(kind: ServerKind, binary: string | undefined, sk
     test("the seed's creds update (write) also issues a key", async () => {
       const out = JSON.parse(await server.cliOk(["write", "-format=json", "-f", "litellm/creds/analyst"])) as { data: Record<string, unknown> };
       assert.ok(out.data["key"]);
+    });
+
+    test("benemon/vault-plugin-secrets-litellm's README commands work unchanged: url, admin_key, key_request=@file", async () => {
+      await server.cliOk(["secrets", "enable", "-path=benemon", "vault-plugin-secrets-ai"]);
+      await server.cliOk(["write", "benemon/config", `url=${ll.baseUrl}`, `admin_key=${ll.masterKey}`]);
+      assert.equal((await server.cliOk(["read", "-field=url", "benemon/config"])).trim(), ll.baseUrl);
+      const file = join(server.workDir, "app.json");
+      writeFileSync(file, JSON.stringify({ models: ["gpt-4o-mini"], max_budget: 5, rpm_limit: 60, metadata: { team: "blue" } }, null, 2));
+      await server.cliOk(["write", "benemon/roles/app", "ttl=1h", "max_ttl=24h", `key_request=@${file}`]);
+      const issued = await issue("benemon/creds/app");
+      for (const k of ["key", "key_alias", "token_id"]) assert.ok(issued.data[k], k);
+      const key = String(issued.data["key"]);
+      assert.equal(await chat(ll.baseUrl, key, "gpt-4o-mini"), 200);
+      assert.notEqual(await chat(ll.baseUrl, key, "gpt-4o"), 200);
+      await server.cliOk(["lease", "revoke", issued.lease_id]);
+      await waitFor("the key to die", async () => ((await chat(ll.baseUrl, key, "gpt-4o-mini")) === 200 ? undefined : true));
     });
 
     test("revoking a LiteLLM lease makes its key stop working", async () => {

@@ -101,7 +101,8 @@ export function connectionResponse(config: ConfigEntry): Response {
       return { data };
     }
     case "litellm":
-      return { data: { provider: config.provider, base_url: config.base_url, max_concurrency: config.max_concurrency } };
+      // url too: benemon/vault-plugin-secrets-litellm's read returns it by that name.
+      return { data: { provider: config.provider, base_url: config.base_url, url: config.base_url, max_concurrency: config.max_concurrency } };
     case "openrouter":
       return { data: { provider: config.provider, base_url: config.base_url, max_concurrency: config.max_concurrency } };
   }

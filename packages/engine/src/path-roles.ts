@@ -37,7 +37,10 @@ const roleFields: FieldSchemas = {
   team_id: { type: "string", description: "LiteLLM: team the key belongs to." },
   user_id: { type: "string", description: "LiteLLM: user the key belongs to." },
   tags: { type: "comma-string-slice", description: "LiteLLM: tags for spend tracking." },
-  key_request: { type: "map", description: "LiteLLM: the fields above as one JSON object (benemon/vault-plugin-secrets-litellm's name)." },
+  key_request: {
+    type: "string",
+    description: "LiteLLM: the fields above as the text of one JSON object, as benemon/vault-plugin-secrets-litellm takes it (key_request=@role.json).",
+  },
   limit: { type: "float", description: "OpenRouter: credit limit per key in USD; 0 for none." },
 };
 
@@ -94,10 +97,20 @@ function nonNegative(name: string, value: number): number {
   return value;
 }
 
-/** Folds benemon's key_request object into the individual fields, refusing what it cannot map. */
+/** Folds benemon's key_request (JSON text, as that plugin takes it) into the individual fields, refusing what it cannot map. */
 function keyRequestValues(fields: FieldData): Record<string, unknown> {
   if (!fields.has("key_request")) return {};
-  const request = fields.map("key_request");
+  let request: unknown;
+  try {
+    request = JSON.parse(fields.string("key_request"));
+  } catch (err) {
+    throw invalidRequest(`"key_request" must be a JSON object: ${(err as Error).message}`);
+  }
+  if (request === null || typeof request !== "object" || Array.isArray(request)) throw invalidRequest('"key_request" must be a JSON object');
+  // The seed's own refusal: these the engine fills in for every key.
+  for (const reserved of ["key", "key_alias", "duration"]) {
+    if (Object.hasOwn(request, reserved)) throw invalidRequest(`"key_request.${reserved}" is set by Vault and may not be given`);
+  }
   const unknown = Object.keys(request).filter((k) => !KEY_REQUEST_FIELDS.includes(k));
   if (unknown.length > 0) throw invalidRequest(`key_request: field(s) ${unknown.map((k) => `"${k}"`).join(", ")} are not supported (supported: ${KEY_REQUEST_FIELDS.join(", ")})`);
   for (const k of Object.keys(request)) if (fields.has(k)) throw invalidRequest(`"${k}" is given both on its own and in key_request`);

@@ -39,7 +39,7 @@ test("a LiteLLM connection is inferred from the seed plugin's field names, and n
   const { tb, em } = await liteLLM();
   try {
     const res = await tb.read("config");
-    assert.deepEqual(res?.data, { provider: "litellm", base_url: em.baseUrl, max_concurrency: 8 });
+    assert.deepEqual(res?.data, { provider: "litellm", base_url: em.baseUrl, url: em.baseUrl, max_concurrency: 8 });
   } finally {
     await em.close();
   }
@@ -120,7 +120,10 @@ test("LiteLLM role fields are validated one by one", async () => {
     await rejects400(tb.write("roles/r", { budget_duration: "monthly" }), /"budget_duration"/);
     await rejects400(tb.write("roles/r", { key_alias_prefix: "bad prefix" }), /"key_alias_prefix"/);
     await rejects400(tb.write("roles/r", { tpm_limit: -5 }), /"tpm_limit"/);
-    await rejects400(tb.write("roles/r", { key_request: { models: ["a"], key: "sk-x" } }), /key_request: field\(s\) "key" are not supported/);
+    await rejects400(tb.write("roles/r", { key_request: JSON.stringify({ models: ["a"], key: "sk-x" }) }), /"key_request\.key" is set by Vault and may not be given/);
+    await rejects400(tb.write("roles/r", { key_request: JSON.stringify({ guardrails: ["x"] }) }), /key_request: field\(s\) "guardrails" are not supported/);
+    await rejects400(tb.write("roles/r", { key_request: "{not json" }), /"key_request" must be a JSON object: /);
+    await rejects400(tb.write("roles/r", { key_request: "[1, 2]" }), /"key_request" must be a JSON object$/);
     await rejects400(tb.write("roles/r", { ttl: "2h", max_ttl: "1h" }), /must not exceed "max_ttl"/);
   } finally {
     await em.close();
@@ -130,9 +133,9 @@ test("LiteLLM role fields are validated one by one", async () => {
 test("key_request values are coerced as their own fields, so a key can be issued from whatever it stores", async () => {
   const { tb, em } = await liteLLM();
   try {
-    await rejects400(tb.write("roles/r", { key_request: { tags: { a: 1 } } }), /"key_request\.tags": expected comma-separated string list/);
-    await rejects400(tb.write("roles/r", { key_request: { metadata: "abc" } }), /"key_request\.metadata": expected key\/value pairs/);
-    await tb.write("roles/r", { key_request: { tpm_limit: 1.5, models: "gpt-4o, gpt-4o-mini", metadata: { team: 7 } } });
+    await rejects400(tb.write("roles/r", { key_request: JSON.stringify({ tags: { a: 1 } }) }), /"key_request\.tags": expected comma-separated string list/);
+    await rejects400(tb.write("roles/r", { key_request: JSON.stringify({ metadata: "abc" }) }), /"key_request\.metadata": expected key\/value pairs/);
+    await tb.write("roles/r", { key_request: JSON.stringify({ tpm_limit: 1.5, models: "gpt-4o, gpt-4o-mini", metadata: { team: 7 } }) });
     const data = (await tb.read("roles/r"))!.data!;
     assert.equal(data["tpm_limit"], 1);
     assert.deepEqual(data["models"], ["gpt-4o", "gpt-4o-mini"]);
@@ -149,7 +152,7 @@ test("a budget beyond 2^53, which storage would read back as another type, is a 
   const { tb, em } = await liteLLM();
   try {
     await rejects400(tb.write("roles/r", { max_budget: 2 ** 60 }), /"max_budget" must be at most 9007199254740991/);
-    await rejects400(tb.write("roles/r", { key_request: { max_budget: "1e300" } }), /"max_budget" must be at most/);
+    await rejects400(tb.write("roles/r", { key_request: JSON.stringify({ max_budget: "1e300" }) }), /"max_budget" must be at most/);
   } finally {
     await em.close();
   }

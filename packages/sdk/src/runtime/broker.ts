@@ -23,8 +23,11 @@ export const UNLIMITED_MESSAGES: grpc.ChannelOptions = {
   "grpc.enable_channelz": 0,
 };
 
+// Retries need a service config, which the host never sends: without the
+// retry machinery, each storage call is one call object fewer.
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   ...UNLIMITED_MESSAGES,
+  "grpc.enable_retries": 0,
   "grpc.ssl_target_name_override": "localhost",
   "grpc.default_authority": "localhost",
 };

@@ -68,9 +68,9 @@ async function main() {
       await server.cliOk(["write", `${m.path}/roles/bench`, `project_id=${em.projects[0]!.id}`, "ttl=1h", "max_ttl=2h"]);
     }
     for (const m of litellmMounts) {
-      // The LiteLLM seed plugin's own documented commands.
-      await server.cliOk(["write", `${m.path}/config`, `base_url=${ll.baseUrl}`, `master_key=${ll.masterKey}`]);
-      await server.cliOk(["write", `${m.path}/roles/bench`, "models=gpt-4o-mini", "max_budget=5", "ttl=1h", "max_ttl=2h"]);
+      // The field names the Go LiteLLM plugin itself takes (our engine takes them as aliases).
+      await server.cliOk(["write", `${m.path}/config`, `url=${ll.baseUrl}`, `admin_key=${ll.masterKey}`]);
+      await server.cliOk(["write", `${m.path}/roles/bench`, `key_request=${JSON.stringify({ models: ["gpt-4o-mini"], max_budget: 5 })}`, "ttl=1h", "max_ttl=2h"]);
     }
     const out = (s: string) => process.stdout.write(s + "\n");
     await measure(server, "OpenAI", openaiMounts, out);

@@ -48,9 +48,21 @@ export interface EarlierIssuance {
   entry: IssuedRequest;
 }
 
+/** When this plugin process started. */
+const PROCESS_STARTED_MS = Date.now() - process.uptime() * 1000;
+
+/**
+ * The server sends a request again only after the plugin process died under
+ * it, and at once, to the process it starts in the dead one's place. A
+ * process older than this cannot receive such a retry, so it skips the two
+ * index reads that look for one (two of the eight storage calls of a key).
+ */
+export const RETRIES_REACH_A_PROCESS_WITHIN_MS = 10 * 60_000;
+
 /** The entry an earlier attempt of this very request left, if any. */
-export async function findEarlierIssuance(storage: Storage, slot: RequestSlot | undefined): Promise<EarlierIssuance | undefined> {
+export async function findEarlierIssuance(storage: Storage, slot: RequestSlot | undefined, nowMs = Date.now(), processStartedMs = PROCESS_STARTED_MS): Promise<EarlierIssuance | undefined> {
   if (!slot) return undefined;
+  if (nowMs - processStartedMs > RETRIES_REACH_A_PROCESS_WITHIN_MS) return undefined;
   // A retry comes within seconds; the previous bucket covers one that
   // straddles a bucket boundary.
   const keys = [slot.key, requestKey(slot.bucket - 1, slot.id)];

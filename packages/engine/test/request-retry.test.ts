@@ -5,9 +5,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineBackend, LogicalError, type Request, type Response } from "@vault-plugin-ai/sdk";
-import { TestBackend } from "@vault-plugin-ai/sdk/testing";
+import { InMemoryStorage, TestBackend } from "@vault-plugin-ai/sdk/testing";
 import { engineDefinition } from "../src/backend.ts";
 import { newEngineState, type EngineState } from "../src/state.ts";
+import { findEarlierIssuance, requestSlot, RETRIES_REACH_A_PROCESS_WITHIN_MS } from "../src/request-index.ts";
 import { REQUEST_BUCKET_SECONDS, REQUEST_ENTRY_MAX_AGE_SECONDS } from "../src/storage.ts";
 import { startLiteLLMEmulator } from "../../../tools/emulators/litellm/emulator.ts";
 import { startOpenRouterEmulator } from "../../../tools/emulators/openrouter/emulator.ts";
@@ -193,4 +194,19 @@ test("when the first attempt's key cannot be deleted, the retry fails with a 502
   } finally {
     await h.close();
   }
+});
+
+test("a plugin process older than the retry window does not look for an earlier attempt: no retry can reach it", async () => {
+  const storage = new InMemoryStorage();
+  const now = Date.UTC(2026, 10, 23, 12, 0, 0);
+  const slot = requestSlot({ id: "3f6b1c2e-0000-4000-8000-000000000001" } as Request, now)!;
+  await storage.put({ key: slot.key, value: Buffer.from(JSON.stringify({ provider: "litellm", connection: "default", key_id: "t1", role: "r", created_at: now / 1000 })) });
+  const reads: string[] = [];
+  const counted = { ...storage, get: (key: string) => (reads.push(key), storage.get(key)), put: storage.put.bind(storage), list: storage.list.bind(storage), delete: storage.delete.bind(storage) };
+  const young = await findEarlierIssuance(counted, slot, now, now - 30_000);
+  assert.equal(young?.entry.key_id, "t1", "a young process finds the first attempt");
+  reads.length = 0;
+  const old = await findEarlierIssuance(counted, slot, now, now - RETRIES_REACH_A_PROCESS_WITHIN_MS - 1);
+  assert.equal(old, undefined);
+  assert.deepEqual(reads, [], "and reads nothing");
 });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AI_PLUGIN, requireFile } from "../support/paths.ts";
+import { generatePluginIdentity } from "../../packages/sdk/src/runtime/tls.ts";
 import { DevServer, type ServerKind, waitFor } from "../../scripts/lib/dev-server.ts";
 import { startLiteLLMEmulator, type LiteLLMEmulator } from "../../tools/emulators/litellm/emulator.ts";
 import { startOpenRouterEmulator, type OpenRouterEmulator } from "../../tools/emulators/openrouter/emulator.ts";
@@ -83,6 +84,26 @@ export function gatewayScenario(kind: ServerKind, binary: string | undefined, sk
       assert.notEqual(await chat(ll.baseUrl, key, "gpt-4o"), 200);
       await server.cliOk(["lease", "revoke", issued.lease_id]);
       await waitFor("the key to die", async () => ((await chat(ll.baseUrl, key, "gpt-4o-mini")) === 200 ? undefined : true));
+    });
+
+    test("a LiteLLM proxy behind a private CA, trusted with ca_cert=@ca.pem", async () => {
+      const identity = await generatePluginIdentity();
+      const tls = await startLiteLLMEmulator({ tls: { certPem: identity.certPem, keyPem: identity.keyPem } });
+      try {
+        await server.cliOk(["secrets", "enable", "-path=private", "vault-plugin-secrets-ai"]);
+        const refused = await server.cli(["write", "private/config", `url=${tls.baseUrl}`, `admin_key=${tls.masterKey}`]);
+        assert.notEqual(refused.code, 0);
+        assert.match(refused.stderr, /check ca_cert/);
+        const ca = join(server.workDir, "ca.pem");
+        writeFileSync(ca, identity.certPem);
+        await server.cliOk(["write", "private/config", `url=${tls.baseUrl}`, `admin_key=${tls.masterKey}`, `ca_cert=@${ca}`]);
+        await server.cliOk(["write", "private/roles/app", "models=gpt-4o-mini"]);
+        const issued = await issue("private/creds/app");
+        assert.ok(issued.data["key"]);
+        await server.cliOk(["lease", "revoke", issued.lease_id]);
+      } finally {
+        await tls.close();
+      }
     });
 
     test("revoking a LiteLLM lease makes its key stop working", async () => {

@@ -3,6 +3,7 @@
 // by "provider", or inferred from the seed plugins' own field names, so both
 // seeds' commands work unchanged. A write is checked with one cheap call to
 // the provider before anything is stored; a read never returns a credential.
+import { X509Certificate } from "node:crypto";
 import { codedError, invalidRequest, type FieldSchemas, type HandlerContext, type Response } from "@vault-plugin-ai/sdk";
 import { ProviderError } from "./providers/http.ts";
 import { DEFAULT_OPENAI_ENDPOINT } from "./providers/openai/client.ts";
@@ -28,13 +29,15 @@ export const connectionFields: FieldSchemas = {
   url: { type: "string", description: "LiteLLM: alias of base_url (benemon/vault-plugin-secrets-litellm's name)." },
   master_key: { type: "string", sensitive: true, description: "LiteLLM: the proxy's master key. Never returned." },
   admin_key: { type: "string", sensitive: true, description: "LiteLLM: alias of master_key (benemon/vault-plugin-secrets-litellm's name)." },
+  ca_cert: { type: "string", description: "LiteLLM: PEM CA bundle that verifies the proxy's certificate instead of the system's; empty for the system's." },
+  insecure_tls: { type: "bool", description: "LiteLLM: do not verify the proxy's certificate (default false)." },
   provisioning_key: { type: "string", sensitive: true, description: "OpenRouter: a provisioning (management) key. Never returned." },
   max_concurrency: { type: "int", description: `Provider requests in flight at once for this connection (default ${DEFAULT_MAX_CONCURRENCY}).` },
 };
 
 const PROVIDER_FIELDS: Record<Provider, readonly string[]> = {
   openai: ["admin_api_key", "admin_api_key_id", "organization_id", "api_endpoint", "rotation_period", "rotation_schedule", "rotation_window", "disable_automated_rotation", "delete_orphaned_accounts"],
-  litellm: ["base_url", "url", "master_key", "admin_key"],
+  litellm: ["base_url", "url", "master_key", "admin_key", "ca_cert", "insecure_tls"],
   openrouter: ["base_url", "provisioning_key"],
 };
 const COMMON_FIELDS = ["provider", "max_concurrency"];
@@ -101,8 +104,17 @@ export function connectionResponse(config: ConfigEntry): Response {
       return { data };
     }
     case "litellm":
-      // url too: benemon/vault-plugin-secrets-litellm's read returns it by that name.
-      return { data: { provider: config.provider, base_url: config.base_url, url: config.base_url, max_concurrency: config.max_concurrency } };
+      // url, ca_cert and insecure_tls too: benemon/vault-plugin-secrets-litellm's read returns them.
+      return {
+        data: {
+          provider: config.provider,
+          base_url: config.base_url,
+          url: config.base_url,
+          ca_cert: config.ca_cert ?? "",
+          insecure_tls: config.insecure_tls ?? false,
+          max_concurrency: config.max_concurrency,
+        },
+      };
     case "openrouter":
       return { data: { provider: config.provider, base_url: config.base_url, max_concurrency: config.max_concurrency } };
   }
@@ -113,12 +125,32 @@ function endpointOf(config: ConfigEntry): string {
   return config.provider === "openai" ? config.api_endpoint : config.base_url;
 }
 
+/** Whom the connection trusts to be its endpoint. */
+function trustOf(config: ConfigEntry): string {
+  return config.provider === "litellm" ? JSON.stringify([config.ca_cert ?? "", config.insecure_tls ?? false]) : "";
+}
+
+/** Each PEM block of a CA bundle must be an X.509 certificate; a bundle without one is refused. */
+function validateCaBundle(field: string, pem: string): string {
+  if (pem.trim() === "") return "";
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw invalidRequest(`"${field}" must hold PEM certificates (-----BEGIN CERTIFICATE-----)`);
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw invalidRequest(`"${field}": certificate ${i + 1} of ${blocks.length} cannot be read: ${(err as Error).message}`);
+    }
+  });
+  return pem;
+}
+
 function credentialOf(config: ConfigEntry): string {
   switch (config.provider) {
     case "openai":
       return JSON.stringify([config.api_endpoint, config.organization_id, config.admin_api_key]);
     case "litellm":
-      return JSON.stringify([config.base_url, config.master_key]);
+      return JSON.stringify([config.base_url, config.master_key, config.ca_cert ?? "", config.insecure_tls ?? false]);
     case "openrouter":
       return JSON.stringify([config.base_url, config.provisioning_key]);
   }
@@ -136,7 +168,8 @@ async function verify(backend: EngineBackend, config: ConfigEntry): Promise<void
     // answer that is not the provider's) most likely means a wrong URL.
     if (err instanceof ProviderError && err.status !== 401 && err.status !== 403) {
       const field = config.provider === "openai" ? "api_endpoint" : "base_url";
-      throw invalidRequest(`${described.message}: check ${field}`);
+      const untrusted = config.provider === "litellm" && /CERT|TLS|SSL/.test(err.message);
+      throw invalidRequest(`${described.message}: check ${untrusted ? "ca_cert (the proxy's certificate is not trusted) or base_url" : field}`);
     }
     throw described;
   }
@@ -201,7 +234,16 @@ async function writeConnectionLocked(name: string, { request, fields, backend }:
     const masterKey = fields.has("admin_key") ? fields.string("admin_key") : pick("master_key", prev?.master_key, "");
     if (!baseUrl) throw invalidRequest('missing required field "base_url"');
     if (!masterKey) throw invalidRequest('missing required field "master_key"');
-    config = { provider, base_url: validateEndpoint("base_url", baseUrl), master_key: masterKey, max_concurrency: maxConcurrency };
+    const caCert = validateCaBundle("ca_cert", pick("ca_cert", prev?.ca_cert, ""));
+    const insecureTls = pick("insecure_tls", prev?.insecure_tls, false);
+    config = {
+      provider,
+      base_url: validateEndpoint("base_url", baseUrl),
+      master_key: masterKey,
+      max_concurrency: maxConcurrency,
+      ...(caCert ? { ca_cert: caCert } : {}),
+      ...(insecureTls ? { insecure_tls: true } : {}),
+    };
   } else {
     const prev = existing?.provider === "openrouter" ? existing : undefined;
     const key = pick("provisioning_key", prev?.provisioning_key, "");
@@ -217,6 +259,10 @@ async function writeConnectionLocked(name: string, { request, fields, backend }:
   if (existing && endpointOf(existing) !== endpointOf(config) && !credentialWritten) {
     throw invalidRequest(`changing "${endpointField}" needs "${credentialField}" in the same write: the stored credential is never sent to a new endpoint`);
   }
+  // Trusting another CA, or none, would let a listener of one's own pass for the endpoint.
+  if (existing && trustOf(existing) !== trustOf(config) && !credentialWritten) {
+    throw invalidRequest(`changing "ca_cert" or "insecure_tls" needs "${credentialField}" in the same write: the stored credential is never sent to a server trusted differently`);
+  }
   for (const f of ["admin_api_key", "admin_api_key_id", "organization_id", "master_key", "provisioning_key"]) {
     const v = (config as unknown as Record<string, unknown>)[f];
     // These travel in HTTP headers; anything else would fail there, with the value in the error.
@@ -227,6 +273,7 @@ async function writeConnectionLocked(name: string, { request, fields, backend }:
   if (!existing || credentialOf(existing) !== credentialOf(config)) await verify(backend, config);
   const warnings: string[] = [];
   if (config.provider === "openai" && !config.admin_api_key.startsWith("sk-admin")) warnings.push('admin_api_key does not start with "sk-admin": OpenAI admin keys normally do');
+  if (config.provider === "litellm" && config.insecure_tls) warnings.push("insecure_tls is set: the LiteLLM proxy's certificate is not verified, so anyone on the path can read the master key");
   await writeConnection(request.storage, name, config);
   forgetConnections(backend.state, name);
   return warnings.length ? { warnings } : undefined;

@@ -55,7 +55,13 @@ export function clientFor(state: EngineState, config: ConfigEntry, logger?: Logg
     case "openai":
       return { config, client: openAIClientFor(state, config, logger) };
     case "litellm":
-      return { config, client: new LiteLLMClient({ baseUrl: config.base_url, masterKey: config.master_key }, httpOptions(state, config, logger)) };
+      return {
+        config,
+        client: new LiteLLMClient(
+          { baseUrl: config.base_url, masterKey: config.master_key },
+          { ...httpOptions(state, config, logger), tls: { ...(config.ca_cert ? { ca: config.ca_cert } : {}), insecure: config.insecure_tls === true } },
+        ),
+      };
     case "openrouter":
       return { config, client: new OpenRouterClient({ baseUrl: config.base_url, provisioningKey: config.provisioning_key }, httpOptions(state, config, logger)) };
   }

@@ -50,6 +50,9 @@ export interface LiteLLMConfigEntry {
   base_url: string;
   master_key: string;
   max_concurrency: number;
+  /** PEM CAs trusted instead of the system's for an https base_url; absent or "" for the system's. */
+  ca_cert?: string;
+  insecure_tls?: boolean;
 }
 
 export interface OpenRouterConfigEntry {

@@ -39,7 +39,7 @@ test("a LiteLLM connection is inferred from the seed plugin's field names, and n
   const { tb, em } = await liteLLM();
   try {
     const res = await tb.read("config");
-    assert.deepEqual(res?.data, { provider: "litellm", base_url: em.baseUrl, url: em.baseUrl, max_concurrency: 8 });
+    assert.deepEqual(res?.data, { provider: "litellm", base_url: em.baseUrl, url: em.baseUrl, ca_cert: "", insecure_tls: false, max_concurrency: 8 });
   } finally {
     await em.close();
   }

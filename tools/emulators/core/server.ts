@@ -6,6 +6,7 @@
 //   read body -> global latency -> rate limit -> fault (before) -> route ->
 //   fault (after: error, drop, stall, malformed) -> write.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Clock } from "./clock.ts";
@@ -66,6 +67,8 @@ export interface RunningServer {
 
 export interface ServerOptions {
   port?: number;
+  /** Serve https with this certificate (its name must be localhost); the URL becomes https://localhost:<port>. */
+  tls?: { certPem: string; keyPem: string };
   latencyMs?: number;
   maxBodyBytes?: number;
   provider: ProviderFactory;
@@ -289,7 +292,7 @@ export async function startEmulatorServer(options: ServerOptions): Promise<Runni
   }
 
   const sockets = new Set<Socket>();
-  const server = createServer((nodeReq, nodeRes) => {
+  const handler = (nodeReq: IncomingMessage, nodeRes: ServerResponse) => {
     const url = new URL(nodeReq.url ?? "/", "http://127.0.0.1");
     const isControl = url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`);
     const work = isControl ? handleControl(nodeReq, nodeRes, url) : handleApi(nodeReq, nodeRes, url);
@@ -297,7 +300,8 @@ export async function startEmulatorServer(options: ServerOptions): Promise<Runni
       process.stderr.write(`emulator ${provider.name}: ${String(err)}\n`);
       nodeRes.destroy();
     });
-  });
+  };
+  const server = options.tls ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler) : createServer(handler);
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -315,7 +319,7 @@ export async function startEmulatorServer(options: ServerOptions): Promise<Runni
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: options.tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`,
     port,
     control,
     provider,

@@ -65,6 +65,8 @@ export interface LiteLLMEmulatorOptions {
   /** The proxy's master key (default: a fresh sk-...). */
   masterKey?: string;
   settings?: Partial<LiteLLMSettings>;
+  /** Serve https with this certificate, named localhost: a proxy behind a private CA. */
+  tls?: { certPem: string; keyPem: string };
 }
 
 export interface LiteLLMEmulator {
@@ -790,6 +792,7 @@ export async function startLiteLLMEmulator(options: LiteLLMEmulatorOptions = {})
   const server = await startEmulatorServer({
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
     provider: (clock) => (provider = createLiteLLMProvider(masterKey, clock, settings)),
   });
   const p = provider as unknown as LiteLLMProvider;

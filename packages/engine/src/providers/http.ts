@@ -46,6 +46,8 @@ export interface HttpClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Requests in flight at once on this connection; further ones queue. */
   maxConcurrency?: number;
+  /** For an https base URL: the only CAs to trust (PEM), instead of the system's; or no verification at all. */
+  tls?: { ca?: string; insecure?: boolean };
   onRequest?: (record: RequestRecord) => void;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -156,7 +158,9 @@ export class HttpClient {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.semaphore = new Semaphore(options.maxConcurrency ?? 16);
     const agentOptions = { keepAlive: true, timeout: KEEP_ALIVE_MS };
-    this.agent = options.baseUrl.startsWith("https:") ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.agent = options.baseUrl.startsWith("https:")
+      ? new HttpsAgent({ ...agentOptions, ...(options.tls?.ca ? { ca: options.tls.ca } : {}), rejectUnauthorized: options.tls?.insecure !== true })
+      : new HttpAgent(agentOptions);
   }
 
   /** Closes the idle connections this client keeps open; a later request opens new ones. */

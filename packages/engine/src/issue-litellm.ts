@@ -2,12 +2,12 @@
 // that ends with the lease, and each renewal moves that end, so a key whose
 // revocation never arrives (server down, lease lost) still dies by itself.
 // Only its hash (LiteLLM's token id) is kept, in the lease.
-import { invalidRequest, secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
+import { secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
 import { issueDurably } from "./issuance.ts";
 import type { LiteLLMClient } from "./providers/litellm/client.ts";
 import { litellmKeySecret } from "./secret-litellm-key.ts";
 import { randomSuffix } from "./service-account-name.ts";
-import { connection, type EngineBackend } from "./state.ts";
+import { providerConnection, type EngineBackend } from "./state.ts";
 import type { LiteLLMRoleEntry } from "./storage.ts";
 
 export const WAL_LITELLM_KEY = "litellm-key";
@@ -18,9 +18,7 @@ export interface LiteLLMKeyWal {
 }
 
 export async function litellmClient(backend: EngineBackend, request: Request, connectionName: string): Promise<LiteLLMClient> {
-  const c = await connection(backend, request.storage, connectionName);
-  if (c.config.provider !== "litellm") throw invalidRequest(`connection "${connectionName}" is a ${c.config.provider} connection, not litellm`);
-  return c.client as LiteLLMClient;
+  return (await providerConnection(backend, request.storage, connectionName, "litellm")).client;
 }
 
 export async function issueLiteLLMKey(backend: EngineBackend, request: Request, roleName: string, role: LiteLLMRoleEntry, ttl: number, warnings: string[]): Promise<Response> {

@@ -1,12 +1,12 @@
 // Issuing an OpenRouter key with the role's credit limit. The key expires at
 // the lease's maximum life: OpenRouter may not let a renewal move the expiry,
 // so it is set once, where no renewal can outlast it.
-import { invalidRequest, secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
+import { secretResponse, type Request, type Response } from "@vault-plugin-ai/sdk";
 import { issueDurably } from "./issuance.ts";
 import type { OpenRouterClient } from "./providers/openrouter/client.ts";
 import { openrouterKeySecret } from "./secret-openrouter-key.ts";
 import { randomSuffix } from "./service-account-name.ts";
-import { connection, type EngineBackend } from "./state.ts";
+import { providerConnection, type EngineBackend } from "./state.ts";
 import type { OpenRouterRoleEntry } from "./storage.ts";
 
 export const WAL_OPENROUTER_KEY = "openrouter-key";
@@ -17,9 +17,7 @@ export interface OpenRouterKeyWal {
 }
 
 export async function openrouterClient(backend: EngineBackend, request: Request, connectionName: string): Promise<OpenRouterClient> {
-  const c = await connection(backend, request.storage, connectionName);
-  if (c.config.provider !== "openrouter") throw invalidRequest(`connection "${connectionName}" is a ${c.config.provider} connection, not openrouter`);
-  return c.client as OpenRouterClient;
+  return (await providerConnection(backend, request.storage, connectionName, "openrouter")).client;
 }
 
 export async function issueOpenRouterKey(backend: EngineBackend, request: Request, roleName: string, role: OpenRouterRoleEntry, ttl: number, warnings: string[]): Promise<Response> {

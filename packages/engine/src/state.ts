@@ -9,7 +9,7 @@ import { OpenAIAdminClient } from "./providers/openai/client.ts";
 import { OpenRouterClient } from "./providers/openrouter/client.ts";
 import { Metrics } from "./metrics.ts";
 import { AsyncLock } from "./lock.ts";
-import { DEFAULT_CONNECTION, readConnection, readRole, type RoleEntry, type ConfigEntry, type LiteLLMConfigEntry, type OpenAIConfigEntry, type OpenRouterConfigEntry } from "./storage.ts";
+import { DEFAULT_CONNECTION, readConnection, readRole, type RoleEntry, type ConfigEntry, type LiteLLMConfigEntry, type OpenAIConfigEntry, type OpenRouterConfigEntry, type Provider } from "./storage.ts";
 
 export type Connection =
   | { config: OpenAIConfigEntry; client: OpenAIAdminClient }
@@ -87,11 +87,16 @@ export async function connection(backend: EngineBackend, storage: Storage, name 
   return entry;
 }
 
-export async function openAIConnection(backend: EngineBackend, storage: Storage, name = DEFAULT_CONNECTION): Promise<{ config: OpenAIConfigEntry; client: OpenAIAdminClient }> {
+export type ConnectionOf<P extends Provider> = Extract<Connection, { config: { provider: P } }>;
+
+/** A connection that must be of one provider: another provider's is a 400 naming both. */
+export async function providerConnection<P extends Provider>(backend: EngineBackend, storage: Storage, name: string, provider: P): Promise<ConnectionOf<P>> {
   const c = await connection(backend, storage, name);
-  if (c.config.provider !== "openai") throw invalidRequest(`connection "${name}" is a ${c.config.provider} connection, not openai`);
-  return c as { config: OpenAIConfigEntry; client: OpenAIAdminClient };
+  if (c.config.provider !== provider) throw invalidRequest(`connection "${name}" is a ${c.config.provider} connection, not ${provider}`);
+  return c as ConnectionOf<P>;
 }
+
+export const openAIConnection = (backend: EngineBackend, storage: Storage, name = DEFAULT_CONNECTION) => providerConnection(backend, storage, name, "openai");
 
 export function forgetConnections(state: EngineState, name?: string): void {
   state.connectionGeneration++;

@@ -15,14 +15,23 @@ export function goPlugin(name: string): string {
   const elsewhere = process.env["SEED_PLUGIN_DIR"];
   if (elsewhere) {
     const path = join(elsewhere, name);
+    let present = true;
     try {
       accessSync(path, constants.X_OK);
-      const info = execFileSync("go", ["version", "-m", path], { encoding: "utf8" });
-      const line = (prefix: string) => info.split("\n").find((l) => l.trimStart().startsWith(prefix))?.trim().replace(/\s+/g, " ") ?? "";
-      process.stderr.write(`${name}: from SEED_PLUGIN_DIR, ${info.split("\n")[0]!.split(": ")[1]}; ${line("path")}; ${line("mod")}\n`);
-      return path;
     } catch {
-      // Not there: build it as usual.
+      present = false; // not there: built as usual below
+    }
+    if (present) {
+      let described = "build information unavailable (no go on PATH, or none in the binary)";
+      try {
+        const info = execFileSync("go", ["version", "-m", path], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+        const line = (prefix: string) => info.split("\n").find((l) => l.trimStart().startsWith(prefix))?.trim().replace(/\s+/g, " ") ?? "";
+        described = `${info.split("\n")[0]!.split(": ")[1]}; ${line("path")}; ${line("mod")}`;
+      } catch {
+        // described stays as it is
+      }
+      process.stderr.write(`${name}: from SEED_PLUGIN_DIR, ${described}\n`);
+      return path;
     }
   }
   const out = execFileSync("bash", [join(root, "scripts", "get-go-plugins.sh"), name], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });

@@ -5,7 +5,7 @@
 // the provider before anything is stored; a read never returns a credential.
 import { X509Certificate } from "node:crypto";
 import { codedError, invalidRequest, type FieldSchemas, type HandlerContext, type Response } from "@vault-plugin-ai/sdk";
-import { ProviderError } from "./providers/http.ts";
+import { certificateRefused, ProviderError } from "./providers/http.ts";
 import { DEFAULT_OPENAI_ENDPOINT } from "./providers/openai/client.ts";
 import { parseCron } from "./cron.ts";
 import { clientFor, type EngineBackend, forgetConnections } from "./state.ts";
@@ -54,7 +54,9 @@ export function validateEndpoint(field: string, value: string): string {
   if (!url.hostname) throw invalidRequest(`${field} must name a host`);
   if (url.username || url.password) throw invalidRequest(`${field} must not carry credentials; set them in their own fields`);
   if (url.search || url.hash) throw invalidRequest(`${field} must not have a query or fragment`);
-  return value.replace(/\/+$/, "");
+  // Stored as parsed (scheme and host lowercased, no surrounding spaces), so
+  // every later reader sees the URL the check call went to.
+  return url.href.replace(/\/+$/, "");
 }
 
 export function describeProviderFailure(err: unknown, what: string): Error {
@@ -130,9 +132,15 @@ function trustOf(config: ConfigEntry): string {
   return config.provider === "litellm" ? JSON.stringify([config.ca_cert ?? "", config.insecure_tls ?? false]) : "";
 }
 
-/** Each PEM block of a CA bundle must be an X.509 certificate; a bundle without one is refused. */
+/**
+ * A CA bundle holds PEM certificates and nothing else: any other block (a
+ * private key pasted along) is refused, since the field is returned on read.
+ * What is stored is the certificates alone.
+ */
 function validateCaBundle(field: string, pem: string): string {
   if (pem.trim() === "") return "";
+  const other = [...pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1]).find((label) => label !== "CERTIFICATE");
+  if (other !== undefined) throw invalidRequest(`"${field}" must hold only certificates, not a ${other} block`);
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) throw invalidRequest(`"${field}" must hold PEM certificates (-----BEGIN CERTIFICATE-----)`);
   blocks.forEach((block, i) => {
@@ -142,7 +150,7 @@ function validateCaBundle(field: string, pem: string): string {
       throw invalidRequest(`"${field}": certificate ${i + 1} of ${blocks.length} cannot be read: ${(err as Error).message}`);
     }
   });
-  return pem;
+  return `${blocks.join("\n")}\n`;
 }
 
 function credentialOf(config: ConfigEntry): string {
@@ -168,7 +176,7 @@ async function verify(backend: EngineBackend, config: ConfigEntry): Promise<void
     // answer that is not the provider's) most likely means a wrong URL.
     if (err instanceof ProviderError && err.status !== 401 && err.status !== 403) {
       const field = config.provider === "openai" ? "api_endpoint" : "base_url";
-      const untrusted = config.provider === "litellm" && /CERT|TLS|SSL/.test(err.message);
+      const untrusted = config.provider === "litellm" && certificateRefused(err);
       throw invalidRequest(`${described.message}: check ${untrusted ? "ca_cert (the proxy's certificate is not trusted) or base_url" : field}`);
     }
     throw described;
@@ -234,11 +242,14 @@ async function writeConnectionLocked(name: string, { request, fields, backend }:
     const masterKey = fields.has("admin_key") ? fields.string("admin_key") : pick("master_key", prev?.master_key, "");
     if (!baseUrl) throw invalidRequest('missing required field "base_url"');
     if (!masterKey) throw invalidRequest('missing required field "master_key"');
+    const endpoint = validateEndpoint("base_url", baseUrl);
     const caCert = validateCaBundle("ca_cert", pick("ca_cert", prev?.ca_cert, ""));
     const insecureTls = pick("insecure_tls", prev?.insecure_tls, false);
+    if (caCert && insecureTls) throw invalidRequest('"ca_cert" and "insecure_tls" contradict each other: set one');
+    if ((caCert || insecureTls) && !endpoint.startsWith("https:")) throw invalidRequest('"ca_cert" and "insecure_tls" apply to an https base_url only');
     config = {
       provider,
-      base_url: validateEndpoint("base_url", baseUrl),
+      base_url: endpoint,
       master_key: masterKey,
       max_concurrency: maxConcurrency,
       ...(caCert ? { ca_cert: caCert } : {}),

@@ -48,9 +48,6 @@ export interface EarlierIssuance {
   entry: IssuedRequest;
 }
 
-/** When this plugin process started. */
-const PROCESS_STARTED_MS = Date.now() - process.uptime() * 1000;
-
 /**
  * The server sends a request again only after the plugin process died under
  * it, and at once, to the process it starts in the dead one's place. A
@@ -60,9 +57,10 @@ const PROCESS_STARTED_MS = Date.now() - process.uptime() * 1000;
 export const RETRIES_REACH_A_PROCESS_WITHIN_MS = 10 * 60_000;
 
 /** The entry an earlier attempt of this very request left, if any. */
-export async function findEarlierIssuance(storage: Storage, slot: RequestSlot | undefined, nowMs = Date.now(), processStartedMs = PROCESS_STARTED_MS): Promise<EarlierIssuance | undefined> {
+export async function findEarlierIssuance(storage: Storage, slot: RequestSlot | undefined, processAgeMs = process.uptime() * 1000): Promise<EarlierIssuance | undefined> {
   if (!slot) return undefined;
-  if (nowMs - processStartedMs > RETRIES_REACH_A_PROCESS_WITHIN_MS) return undefined;
+  // A monotonic age: a wall clock stepped forward (a first NTP sync) must not age a fresh process.
+  if (processAgeMs > RETRIES_REACH_A_PROCESS_WITHIN_MS) return undefined;
   // A retry comes within seconds; the previous bucket covers one that
   // straddles a bucket boundary.
   const keys = [slot.key, requestKey(slot.bucket - 1, slot.id)];

@@ -158,3 +158,30 @@ test("a credential that cannot be a header value fails without quoting it and is
   assert.match(err.message, /^cannot reach demo for \/ok: ERR_INVALID_CHAR$/);
   assert.equal(err.retryable, false);
 });
+
+test("with NODE_USE_ENV_PROXY set, calls go through HTTP_PROXY, as fetch's did", async () => {
+  const seen: string[] = [];
+  const proxy = createServer((req, res) => {
+    seen.push(req.url ?? "");
+    json(res, 200, { via: "proxy" });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const saved = { use: process.env["NODE_USE_ENV_PROXY"], proxy: process.env["HTTP_PROXY"], no: process.env["NO_PROXY"] };
+  process.env["NODE_USE_ENV_PROXY"] = "1";
+  process.env["HTTP_PROXY"] = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  delete process.env["NO_PROXY"];
+  try {
+    const c = new HttpClient({ provider: "demo", baseUrl: "http://provider.invalid/v1", headers: () => ({}), retry: { maxAttempts: 1 } });
+    const res = await c.request("GET", "/models", { operation: "models", idempotent: true });
+    assert.deepEqual(res.body, { via: "proxy" });
+    assert.deepEqual(seen, ["http://provider.invalid/v1/models"]);
+    c.close();
+  } finally {
+    for (const [k, v] of [["NODE_USE_ENV_PROXY", saved.use], ["HTTP_PROXY", saved.proxy], ["NO_PROXY", saved.no]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    proxy.closeAllConnections();
+    proxy.close();
+  }
+});

@@ -9,6 +9,7 @@ import { generatePluginIdentity } from "../../sdk/src/runtime/tls.ts";
 import { engineDefinition } from "../src/backend.ts";
 import { newEngineState, type EngineState } from "../src/state.ts";
 import { startLiteLLMEmulator, type LiteLLMEmulator } from "../../../tools/emulators/litellm/emulator.ts";
+import { certificateRefused, ProviderError } from "../src/providers/http.ts";
 import { rejects400 } from "./support.ts";
 
 async function mount(): Promise<TestBackend> {
@@ -55,7 +56,7 @@ test("config read returns ca_cert and insecure_tls, as benemon's plugin does, an
     const tb = await mount();
     await tb.write("config", { url: em.baseUrl, admin_key: em.masterKey, ca_cert: caPem });
     const data = (await tb.read("config"))!.data!;
-    assert.equal(data["ca_cert"], caPem);
+    assert.equal(String(data["ca_cert"]).trim(), caPem.trim());
     assert.equal(data["insecure_tls"], false);
     assert.ok(!JSON.stringify(data).includes(em.masterKey));
   } finally {
@@ -95,9 +96,9 @@ test("changing ca_cert or insecure_tls without the master key in the same write 
   try {
     const tb = await mount();
     await tb.write("config", { url: em.baseUrl, admin_key: em.masterKey, ca_cert: caPem });
-    await rejects400(tb.write("config", { insecure_tls: true }), /changing "ca_cert" or "insecure_tls" needs "master_key" in the same write/);
+    await rejects400(tb.write("config", { ca_cert: "", insecure_tls: true }), /changing "ca_cert" or "insecure_tls" needs "master_key" in the same write/);
     await rejects400(tb.write("config", { ca_cert: "" }), /changing "ca_cert" or "insecure_tls" needs "master_key"/);
-    await tb.write("config", { insecure_tls: true, admin_key: em.masterKey });
+    await tb.write("config", { ca_cert: "", insecure_tls: true, admin_key: em.masterKey });
     assert.equal((await tb.read("config"))!.data!["insecure_tls"], true);
   } finally {
     await em.close();
@@ -107,4 +108,49 @@ test("changing ca_cert or insecure_tls without the master key in the same write 
 test("ca_cert does not apply to an OpenAI connection", async () => {
   const tb = await mount();
   await rejects400(tb.write("connections/oa", { provider: "openai", admin_api_key: "sk-admin-x", admin_api_key_id: "key_x", organization_id: "org-x", ca_cert: "x" }), /"ca_cert" do not apply to a openai connection/);
+});
+
+test("a private key pasted into ca_cert is refused, so a config read can never return it", async () => {
+  const { em, caPem } = await privateProxy();
+  try {
+    const tb = await mount();
+    const key = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n";
+    await rejects400(tb.write("config", { url: em.baseUrl, admin_key: em.masterKey, ca_cert: caPem + key }), /"ca_cert" must hold only certificates, not a PRIVATE KEY block/);
+  } finally {
+    await em.close();
+  }
+});
+
+test("ca_cert with insecure_tls, or either with an http base_url, is a 400: neither would be used", async () => {
+  const { em, caPem } = await privateProxy();
+  try {
+    const tb = await mount();
+    await rejects400(tb.write("config", { url: em.baseUrl, admin_key: em.masterKey, ca_cert: caPem, insecure_tls: true }), /contradict each other/);
+    await rejects400(tb.write("config", { url: "http://127.0.0.1:1", admin_key: em.masterKey, insecure_tls: true }), /apply to an https base_url only/);
+  } finally {
+    await em.close();
+  }
+});
+
+test("a proxy whose certificate comes from a private CA (not self-signed) gets the ca_cert hint too", async () => {
+  const { em } = await privateProxy();
+  try {
+    // The hint keys on OpenSSL's verification codes, not on words in a message.
+    const err = new ProviderError("LiteLLM", "cannot reach LiteLLM for list keys: UNABLE_TO_VERIFY_LEAF_SIGNATURE", { cause: Object.assign(new Error("x"), { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" }) });
+    assert.equal(certificateRefused(err), true);
+    assert.equal(certificateRefused(new ProviderError("LiteLLM", "SSL is great", { status: 500 })), false);
+  } finally {
+    await em.close();
+  }
+});
+
+test("an https base_url typed in capitals is stored as parsed and works", async () => {
+  const { em, caPem } = await privateProxy();
+  try {
+    const tb = await mount();
+    await tb.write("config", { url: em.baseUrl.replace("https://localhost", "HTTPS://LOCALHOST"), admin_key: em.masterKey, ca_cert: caPem });
+    assert.equal((await tb.read("config"))!.data!["base_url"], em.baseUrl);
+  } finally {
+    await em.close();
+  }
 });

@@ -203,10 +203,10 @@ test("a plugin process older than the retry window does not look for an earlier 
   await storage.put({ key: slot.key, value: Buffer.from(JSON.stringify({ provider: "litellm", connection: "default", key_id: "t1", role: "r", created_at: now / 1000 })) });
   const reads: string[] = [];
   const counted = { ...storage, get: (key: string) => (reads.push(key), storage.get(key)), put: storage.put.bind(storage), list: storage.list.bind(storage), delete: storage.delete.bind(storage) };
-  const young = await findEarlierIssuance(counted, slot, now, now - 30_000);
+  const young = await findEarlierIssuance(counted, slot, 30_000);
   assert.equal(young?.entry.key_id, "t1", "a young process finds the first attempt");
   reads.length = 0;
-  const old = await findEarlierIssuance(counted, slot, now, now - RETRIES_REACH_A_PROCESS_WITHIN_MS - 1);
+  const old = await findEarlierIssuance(counted, slot, RETRIES_REACH_A_PROCESS_WITHIN_MS + 1);
   assert.equal(old, undefined);
   assert.deepEqual(reads, [], "and reads nothing");
 });

@@ -139,6 +139,21 @@ class AttemptFailure extends Error {
   }
 }
 
+/** The scheme as requests will see it: URL parsing lowercases and trims what was stored as typed. */
+function protocolOf(baseUrl: string): string {
+  try {
+    return new URL(baseUrl).protocol;
+  } catch {
+    return "";
+  }
+}
+
+/** Whether a failure is the provider's TLS certificate being refused (OpenSSL's verification codes). */
+export function certificateRefused(err: unknown): boolean {
+  const code = networkCode(err instanceof ProviderError ? err.cause : err);
+  return code !== undefined && /^(UNABLE_TO_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|ERR_TLS_CERT_ALTNAME_INVALID$)/.test(code);
+}
+
 /** Idle connections are closed before a provider would close them under us (undici's default). */
 const KEEP_ALIVE_MS = 4_000;
 
@@ -157,8 +172,9 @@ export class HttpClient {
     this.provider = options.provider;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.semaphore = new Semaphore(options.maxConcurrency ?? 16);
-    const agentOptions = { keepAlive: true, timeout: KEEP_ALIVE_MS };
-    this.agent = options.baseUrl.startsWith("https:")
+    // HTTP(S)_PROXY and NO_PROXY apply when NODE_USE_ENV_PROXY is set, as they did for fetch.
+    const agentOptions = { keepAlive: true, timeout: KEEP_ALIVE_MS, ...(process.env["NODE_USE_ENV_PROXY"] ? { proxyEnv: process.env } : {}) };
+    this.agent = protocolOf(options.baseUrl) === "https:"
       ? new HttpsAgent({ ...agentOptions, ...(options.tls?.ca ? { ca: options.tls.ca } : {}), rejectUnauthorized: options.tls?.insecure !== true })
       : new HttpAgent(agentOptions);
   }

@@ -18,6 +18,9 @@ export type {
   Storage,
   StorageEntry,
   SystemView,
+  IdentityAlias,
+  IdentityEntity,
+  IdentityGroup,
 } from "./logical/types.ts";
 export {
   LogicalError,
@@ -40,3 +43,4 @@ export { secretResponse, type SecretType, type SecretContext, type IssueOptions 
 export { calculateTtl, type TtlInput, type TtlResult } from "./framework/ttl.ts";
 export { putWal, getWal, deleteWal, listWal, type WalEntry } from "./framework/wal.ts";
 export { getJson, putJson } from "./framework/storage-json.ts";
+export { IdentityTemplateError, populateIdentityTemplate, resolveIdentityTemplate, validateIdentityTemplate } from "./framework/identity-template.ts";

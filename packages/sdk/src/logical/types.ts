@@ -39,6 +39,33 @@ export interface PluginEnvironment {
   vaultVersionMetadata: string;
 }
 
+/** An identity alias: the entity's account on one auth mount. */
+export interface IdentityAlias {
+  id: string;
+  name: string;
+  mountAccessor: string;
+  mountType: string;
+  metadata: Record<string, string>;
+  customMetadata: Record<string, string>;
+}
+
+/** An identity entity, as the server's identity store knows it. */
+export interface IdentityEntity {
+  id: string;
+  name: string;
+  metadata: Record<string, string>;
+  aliases: IdentityAlias[];
+  disabled: boolean;
+  namespaceId: string;
+}
+
+export interface IdentityGroup {
+  id: string;
+  name: string;
+  metadata: Record<string, string>;
+  namespaceId: string;
+}
+
 /** The host's view of the mount and the system, read over the broker. */
 export interface SystemView {
   /** The mount's default lease TTL (falling back to the system's), in seconds. */
@@ -51,6 +78,10 @@ export interface SystemView {
   replicationState(): Promise<number>;
   localMount(): Promise<boolean>;
   pluginEnv(): Promise<PluginEnvironment>;
+  /** The entity with this id (a request's entityId), or undefined when there is none. */
+  entityInfo(entityId: string): Promise<IdentityEntity | undefined>;
+  /** The groups the entity belongs to, directly or through other groups. */
+  groupsForEntity(entityId: string): Promise<IdentityGroup[]>;
 }
 
 export interface LeaseOptions {

@@ -4,7 +4,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import { StorageClient, SystemViewClient } from "../proto/pb/backend.ts";
 import type * as pb from "../proto/pb/backend.ts";
-import type { PluginEnvironment, Storage, StorageEntry, SystemView } from "../logical/types.ts";
+import type { IdentityEntity, IdentityGroup, PluginEnvironment, Storage, StorageEntry, SystemView } from "../logical/types.ts";
 import { nanosToSeconds } from "./translate.ts";
 
 export class HostCallError extends Error {}
@@ -86,5 +86,24 @@ export class HostSystemView implements SystemView {
       vaultVersionPrerelease: env?.vaultVersionPrerelease ?? "",
       vaultVersionMetadata: env?.vaultVersionMetadata ?? "",
     };
+  }
+  async entityInfo(entityId: string): Promise<IdentityEntity | undefined> {
+    const res = await call<pb.EntityInfoArgs, pb.EntityInfoReply>("system view", this.client.entityInfo, this.client, { entityId });
+    check("system view", res.err);
+    const e = res.entity;
+    if (!e) return undefined;
+    return {
+      id: e.ID,
+      name: e.name,
+      metadata: { ...e.metadata },
+      disabled: e.disabled,
+      namespaceId: e.namespaceId,
+      aliases: e.aliases.map((a) => ({ id: a.ID, name: a.name, mountAccessor: a.mountAccessor, mountType: a.mountType, metadata: { ...a.metadata }, customMetadata: { ...a.customMetadata } })),
+    };
+  }
+  async groupsForEntity(entityId: string): Promise<IdentityGroup[]> {
+    const res = await call<pb.EntityInfoArgs, pb.GroupsForEntityReply>("system view", this.client.groupsForEntity, this.client, { entityId });
+    check("system view", res.err);
+    return res.groups.map((g) => ({ id: g.ID, name: g.name, metadata: { ...g.metadata }, namespaceId: g.namespaceId }));
   }
 }

@@ -1,7 +1,7 @@
 // An in-process harness for backends, like the Go SDK's logical.TestBackend:
 // in-memory storage, a configurable system view, and requests without a server.
 import { randomUUID } from "node:crypto";
-import type { JsonObject, LogicalBackend, Operation, PluginEnvironment, Request, Response, Secret, Storage, StorageEntry, SystemView, BackendFactory } from "../logical/types.ts";
+import type { IdentityEntity, IdentityGroup, JsonObject, LogicalBackend, Operation, PluginEnvironment, Request, Response, Secret, Storage, StorageEntry, SystemView, BackendFactory } from "../logical/types.ts";
 import { createLogger, type Logger } from "../runtime/logger.ts";
 
 export class InMemoryStorage implements Storage {
@@ -37,6 +37,9 @@ export interface StaticSystemViewOptions {
   replicationState?: number;
   localMount?: boolean;
   pluginEnv?: Partial<PluginEnvironment>;
+  /** The identity store: entities by id, and each entity's groups by its id. */
+  entities?: Record<string, IdentityEntity>;
+  groups?: Record<string, IdentityGroup[]>;
 }
 
 export class StaticSystemView implements SystemView {
@@ -64,6 +67,12 @@ export class StaticSystemView implements SystemView {
   }
   async pluginEnv(): Promise<PluginEnvironment> {
     return { vaultVersion: "2.7.2", vaultVersionPrerelease: "", vaultVersionMetadata: "", ...this.options.pluginEnv };
+  }
+  async entityInfo(entityId: string): Promise<IdentityEntity | undefined> {
+    return this.options.entities?.[entityId];
+  }
+  async groupsForEntity(entityId: string): Promise<IdentityGroup[]> {
+    return this.options.groups?.[entityId] ?? [];
   }
 }
 

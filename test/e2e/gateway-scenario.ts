@@ -106,6 +106,38 @@ export function gatewayScenario(kind: ServerKind, binary: string | undefined, sk
       }
     });
 
+    test("LiteLLM keys attributed to the caller's identity: user_id from an alias, team_id from a group's metadata", async () => {
+      await server.cliOk(["secrets", "enable", "-path=attr", "vault-plugin-secrets-ai"]);
+      await server.cliOk(["write", "attr/config", `url=${ll.baseUrl}`, `admin_key=${ll.masterKey}`]);
+      await server.cliOk(["auth", "enable", "userpass"]);
+      const accessor = (JSON.parse(await server.cliOk(["auth", "list", "-format=json"])) as Record<string, { accessor: string }>)["userpass/"]!.accessor;
+      const policy = join(server.workDir, "creds.hcl");
+      writeFileSync(policy, 'path "attr/creds/*" { capabilities = ["read"] }\n');
+      await server.cliOk(["policy", "write", "attr-creds", policy]);
+      await server.cliOk(["write", "auth/userpass/users/alice", "password=correct-horse", "policies=attr-creds"]);
+      const entityId = String((JSON.parse(await server.cliOk(["write", "-format=json", "identity/entity", "name=alice-entity"])) as { data: { id: string } }).data.id);
+      await server.cliOk(["write", "identity/entity-alias", "name=alice", `canonical_id=${entityId}`, `mount_accessor=${accessor}`]);
+      await server.cliOk(["write", "identity/group", "name=project-x", `member_entity_ids=${entityId}`, "metadata=litellm_team_id=team-42"]);
+      await server.cliOk([
+        "write",
+        "attr/roles/app",
+        `user_id_template={{identity.entity.aliases.${accessor}.name}}`,
+        "team_id_template={{identity.groups.names.project-x.metadata.litellm_team_id}}",
+      ]);
+      const login = JSON.parse(await server.cliOk(["write", "-format=json", "auth/userpass/login/alice", "password=correct-horse"])) as { auth: { client_token: string } };
+      const res = await server.http("GET", "attr/creds/app", undefined, login.auth.client_token);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const key = String((res.body["data"] as Record<string, unknown>)["key"]);
+      const info = await fetch(`${ll.baseUrl}/key/info?key=${encodeURIComponent(key)}`, { headers: { Authorization: `Bearer ${ll.masterKey}` } });
+      const row = ((await info.json()) as { info: Record<string, unknown> }).info;
+      assert.equal(row["user_id"], "alice");
+      assert.equal(row["team_id"], "team-42");
+      // The root token has no entity: no key, and a 400 that says why.
+      const refused = await server.http("GET", "attr/creds/app");
+      assert.equal(refused.status, 400);
+      assert.match(String(refused.body["errors"]), /the caller's token has no entity/);
+    });
+
     test("revoking a LiteLLM lease makes its key stop working", async () => {
       const issued = await issue("litellm/creds/analyst");
       await server.cliOk(["lease", "revoke", issued.lease_id]);

@@ -3,7 +3,7 @@
 // of another provider is a 400, not silently ignored. OpenAI roles check
 // their project with the provider on write and cache its name, so issuing a
 // key takes a single provider call.
-import { FieldData, invalidRequest, type FieldSchemas, type JsonObject, type HandlerContext, type PathDefinition, type Response } from "@vault-plugin-ai/sdk";
+import { FieldData, invalidRequest, validateIdentityTemplate, type FieldSchemas, type JsonObject, type HandlerContext, type PathDefinition, type Response } from "@vault-plugin-ai/sdk";
 import { describeProviderFailure } from "./connection-config.ts";
 import { redactSecrets } from "./providers/http.ts";
 import { checkServiceAccountTemplate, DEFAULT_NAME_TEMPLATE } from "./service-account-name.ts";
@@ -36,6 +36,14 @@ const roleFields: FieldSchemas = {
   max_parallel_requests: { type: "int", description: "LiteLLM: requests in flight at once; 0 for none." },
   team_id: { type: "string", description: "LiteLLM: team the key belongs to." },
   user_id: { type: "string", description: "LiteLLM: user the key belongs to." },
+  user_id_template: {
+    type: "string",
+    description: "LiteLLM: the key's user_id from the caller's identity, e.g. {{identity.entity.aliases.<accessor>.name}}; unused when user_id is set.",
+  },
+  team_id_template: {
+    type: "string",
+    description: "LiteLLM: the key's team_id from the caller's identity, e.g. {{identity.groups.names.<group>.metadata.<key>}}; unused when team_id is set.",
+  },
   tags: { type: "comma-string-slice", description: "LiteLLM: tags for spend tracking." },
   key_request: {
     type: "string",
@@ -46,7 +54,7 @@ const roleFields: FieldSchemas = {
 
 const PROVIDER_ROLE_FIELDS: Record<Provider, readonly string[]> = {
   openai: ["project_id", "service_account_name_template", "service_account_description"],
-  litellm: ["models", "max_budget", "key_alias_prefix", "metadata", "budget_duration", "tpm_limit", "rpm_limit", "max_parallel_requests", "team_id", "user_id", "tags", "key_request"],
+  litellm: ["models", "max_budget", "key_alias_prefix", "metadata", "budget_duration", "tpm_limit", "rpm_limit", "max_parallel_requests", "team_id", "user_id", "tags", "key_request", "user_id_template", "team_id_template"],
   openrouter: ["limit"],
 };
 const COMMON_ROLE_FIELDS = ["name", "connection", "ttl", "max_ttl"];
@@ -78,6 +86,8 @@ export function roleResponse(role: RoleEntry): Response {
           max_parallel_requests: role.max_parallel_requests,
           team_id: role.team_id,
           user_id: role.user_id,
+          user_id_template: role.user_id_template ?? "",
+          team_id_template: role.team_id_template ?? "",
           tags: role.tags,
           ...common,
         },
@@ -172,11 +182,23 @@ function buildLiteLLMRole(fields: FieldData, prev: LiteLLMRoleEntry | undefined,
     team_id: from("team_id", prev?.team_id, ""),
     user_id: from("user_id", prev?.user_id, ""),
     tags: from("tags", prev?.tags, []),
+    user_id_template: identityTemplate("user_id_template", pick("user_id_template", prev?.user_id_template, "")),
+    team_id_template: identityTemplate("team_id_template", pick("team_id_template", prev?.team_id_template, "")),
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(role.key_alias_prefix)) throw invalidRequest('"key_alias_prefix" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
   if (role.budget_duration && !/^\d+(s|m|h|d|mo)$/.test(role.budget_duration)) throw invalidRequest('"budget_duration" must be a number with s, m, h, d or mo, e.g. "30d"');
   if (role.models.some((m) => !m)) throw invalidRequest('"models" must not contain empty names');
   return role;
+}
+
+/** An identity template is checked when the role is written, not first when a key is asked for. */
+function identityTemplate(field: string, template: string): string {
+  try {
+    validateIdentityTemplate(template);
+  } catch (err) {
+    throw invalidRequest(`"${field}" is not a valid identity template: ${(err as Error).message}`);
+  }
+  return template;
 }
 
 function buildOpenRouterRole(prev: OpenRouterRoleEntry | undefined, pick: Pick, common: { connection: string; ttl: number; max_ttl: number }): OpenRouterRoleEntry {

@@ -97,6 +97,9 @@ export interface LiteLLMRoleEntry extends RoleCommon {
   team_id: string;
   user_id: string;
   tags: string[];
+  /** Identity templates filled in per caller when team_id / user_id are empty; absent in older roles. */
+  user_id_template?: string;
+  team_id_template?: string;
 }
 
 export interface OpenRouterRoleEntry extends RoleCommon {

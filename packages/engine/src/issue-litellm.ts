@@ -36,6 +36,7 @@ async function attribution(backend: EngineBackend, request: Request, role: LiteL
   if (templated.length === 0) return { userId: role.user_id, teamId: role.team_id };
   if (!request.entityId) throw invalidRequest(`${templated[0]!.field} is set but the caller's token has no entity`);
   const [entity, groups] = await Promise.all([backend.system.entityInfo(request.entityId), backend.system.groupsForEntity(request.entityId)]);
+  if (!entity) throw invalidRequest(`${templated[0]!.field} "${templated[0]!.template}" did not resolve for this caller: no entity found`);
   const [userId, teamId] = wanted.map(({ field, fixed, template }) => {
     if (fixed || !template) return fixed;
     let value: string;

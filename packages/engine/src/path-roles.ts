@@ -196,7 +196,7 @@ function identityTemplate(field: string, template: string): string {
   try {
     validateIdentityTemplate(template);
   } catch (err) {
-    throw invalidRequest(`"${field}" is not a valid identity template: ${(err as Error).message}`);
+    throw invalidRequest(`"${field}": ${(err as Error).message}`);
   }
   return template;
 }
@@ -231,7 +231,13 @@ async function writeRoleHandler(ctx: HandlerContext<EngineBackend>) {
   if (big) throw invalidRequest(`the role would take ${big.bytes} bytes, more than ${MAX_ENTRY_BYTES}: "${big.field}" is too large`);
   await writeRole(request.storage, name, role);
   forgetRole(backend.state, name);
-  return undefined;
+  const warnings: string[] = [];
+  if (role.provider === "litellm") {
+    for (const [fixed, template] of [["user_id", "user_id_template"], ["team_id", "team_id_template"]] as const) {
+      if (role[fixed] && role[template]) warnings.push(`${fixed} is set, so ${template} is not used`);
+    }
+  }
+  return warnings.length > 0 ? { warnings } : undefined;
 }
 
 export const pathRoles: PathDefinition<EngineBackend> = {

@@ -18,7 +18,7 @@ const alice: IdentityEntity = {
   metadata: {},
   disabled: false,
   namespaceId: "root",
-  aliases: [{ id: "al-1", name: "alice@example.com", mountAccessor: OIDC, mountType: "oidc", metadata: {}, customMetadata: {} }],
+  aliases: [{ id: "al-1", name: "alice@example.com", mountAccessor: OIDC, mountType: "oidc", metadata: {}, customMetadata: {}, namespaceId: "root", local: false }],
 };
 const projectX: IdentityGroup = { id: "grp-x", name: "project-x", metadata: { litellm_team_id: "team-42" }, namespaceId: "root" };
 const nobody: IdentityEntity = { ...alice, id: "ent-nobody", name: "nobody", aliases: [] };
@@ -65,7 +65,8 @@ test("the key's user_id and team_id come from the caller's alias and group, as t
 test("a user_id set on the role is used as it is, and its template is not consulted", async () => {
   const { tb, em } = await setUp();
   try {
-    await tb.write("roles/app", { user_id: "svc-batch", user_id_template: `{{identity.entity.aliases.${OIDC}.name}}` });
+    const written = await tb.write("roles/app", { user_id: "svc-batch", user_id_template: `{{identity.entity.aliases.${OIDC}.name}}` });
+    assert.match(String(written?.warnings), /user_id is set, so user_id_template is not used/);
     const issued = await issueAs(tb, "");
     assert.equal((await keyInfo(em, String(issued.data?.["key"])))["user_id"], "svc-batch");
   } finally {
@@ -90,7 +91,8 @@ test("a template that does not resolve for the caller is refused, naming the tem
     await tb.write("roles/app", { team_id_template: "{{identity.groups.names.project-x.metadata.litellm_team_id}}" });
     await rejects400(issueAs(tb, nobody.id), /^team_id_template "\{\{identity\.groups\.names\.project-x\.metadata\.litellm_team_id\}\}" did not resolve for this caller: .*no groups/);
     await tb.write("roles/app", { team_id_template: "", user_id_template: `{{identity.entity.aliases.${OIDC}.name}}` });
-    await rejects400(issueAs(tb, nobody.id), /did not resolve for this caller: the entity has no alias on mount accessor/);
+    await rejects400(issueAs(tb, nobody.id), /did not resolve for this caller: alias not found/);
+    await rejects400(issueAs(tb, "ent-gone"), /did not resolve for this caller: no entity found/);
     assert.equal(keysAt(em), 0);
   } finally {
     await em.close();
@@ -115,7 +117,7 @@ test("a template that resolves to an empty value is refused", async () => {
 test("a malformed template is refused when the role is written, naming the field", async () => {
   const { tb, em } = await setUp();
   try {
-    await rejects400(tb.write("roles/app", { user_id_template: "{{identity.entity.name" }), /^"user_id_template" is not a valid identity template: unbalanced templating characters$/);
+    await rejects400(tb.write("roles/app", { user_id_template: "{{identity.entity.name" }), /^"user_id_template": failed to validate policy templating: unbalanced templating characters$/);
   } finally {
     await em.close();
   }

@@ -43,4 +43,4 @@ export { secretResponse, type SecretType, type SecretContext, type IssueOptions 
 export { calculateTtl, type TtlInput, type TtlResult } from "./framework/ttl.ts";
 export { putWal, getWal, deleteWal, listWal, type WalEntry } from "./framework/wal.ts";
 export { getJson, putJson } from "./framework/storage-json.ts";
-export { IdentityTemplateError, populateIdentityTemplate, resolveIdentityTemplate, validateIdentityTemplate } from "./framework/identity-template.ts";
+export { IdentityTemplateError, type IdentityTemplateErrorCode, populateIdentityTemplate, resolveIdentityTemplate, validateIdentityTemplate } from "./framework/identity-template.ts";

@@ -47,6 +47,9 @@ export interface IdentityAlias {
   mountType: string;
   metadata: Record<string, string>;
   customMetadata: Record<string, string>;
+  namespaceId: string;
+  /** A local alias is not replicated to other clusters (Enterprise). */
+  local: boolean;
 }
 
 /** An identity entity, as the server's identity store knows it. */

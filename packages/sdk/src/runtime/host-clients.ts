@@ -98,7 +98,7 @@ export class HostSystemView implements SystemView {
       metadata: { ...e.metadata },
       disabled: e.disabled,
       namespaceId: e.namespaceId,
-      aliases: e.aliases.map((a) => ({ id: a.ID, name: a.name, mountAccessor: a.mountAccessor, mountType: a.mountType, metadata: { ...a.metadata }, customMetadata: { ...a.customMetadata } })),
+      aliases: e.aliases.map((a) => ({ id: a.ID, name: a.name, mountAccessor: a.mountAccessor, mountType: a.mountType, metadata: { ...a.metadata }, customMetadata: { ...a.customMetadata }, namespaceId: a.namespaceId, local: a.local })),
     };
   }
   async groupsForEntity(entityId: string): Promise<IdentityGroup[]> {

@@ -165,7 +165,9 @@ export class HttpClient {
   private readonly options: HttpClientOptions;
   private readonly retry: RetryPolicy;
   private readonly semaphore: Semaphore;
+  // Chosen together from the base URL: an https request needs the https agent.
   private readonly agent: HttpAgent;
+  private readonly sendRequest: typeof httpRequest;
 
   constructor(options: HttpClientOptions) {
     this.options = options;
@@ -174,9 +176,11 @@ export class HttpClient {
     this.semaphore = new Semaphore(options.maxConcurrency ?? 16);
     // HTTP(S)_PROXY and NO_PROXY apply when NODE_USE_ENV_PROXY is set, as they did for fetch.
     const agentOptions = { keepAlive: true, timeout: KEEP_ALIVE_MS, ...(process.env["NODE_USE_ENV_PROXY"] ? { proxyEnv: process.env } : {}) };
-    this.agent = protocolOf(options.baseUrl) === "https:"
+    const https = protocolOf(options.baseUrl) === "https:";
+    this.agent = https
       ? new HttpsAgent({ ...agentOptions, ...(options.tls?.ca ? { ca: options.tls.ca } : {}), rejectUnauthorized: options.tls?.insecure !== true })
       : new HttpAgent(agentOptions);
+    this.sendRequest = https ? httpsRequest : httpRequest;
   }
 
   /** Closes the idle connections this client keeps open; a later request opens new ones. */
@@ -196,8 +200,7 @@ export class HttpClient {
         req.destroy();
         reject(failure);
       };
-      const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-      const req = send(url, { method, headers, agent: this.agent });
+      const req = this.sendRequest(url, { method, headers, agent: this.agent });
       const timer = setTimeout(() => fail(new AttemptFailure(response ? "body-timeout" : "timeout", undefined, response?.statusCode)), timeoutMs);
       req.on("error", (err) => fail(new AttemptFailure(response ? "body" : "connect", err, response?.statusCode)));
       req.on("response", (res) => {
@@ -277,6 +280,7 @@ export class HttpClient {
     const record = (status: RequestRecord["status"]) =>
       this.options.onRequest?.({ provider: this.provider, method, operation: options.operation, status, durationMs: Date.now() - t0, attempt });
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const limit = this.options.maxResponseBytes ?? 1 << 20;
     try {
       const headers: Record<string, string> = { Accept: "application/json", ...this.options.headers() };
       let payload: string | undefined;
@@ -286,14 +290,13 @@ export class HttpClient {
       }
       let res: { status: number; headers: IncomingHttpHeaders; text: string };
       try {
-        res = await this.send(this.url(path, options.query), method, headers, payload, timeoutMs, this.options.maxResponseBytes ?? 1 << 20);
+        res = await this.send(this.url(path, options.query), method, headers, payload, timeoutMs, limit);
       } catch (err) {
         const stage = err instanceof AttemptFailure ? err.stage : "connect";
         const cause = err instanceof AttemptFailure ? err.cause : err;
         const status = err instanceof AttemptFailure ? err.status : undefined;
         if (stage === "too-large") {
           record(status ?? "network-error");
-          const limit = this.options.maxResponseBytes ?? 1 << 20;
           return { kind: "error", safeToResend: false, error: new ProviderError(this.provider, `${this.provider} sent a response larger than ${limit} bytes; refusing it`, status === undefined ? {} : { status }) };
         }
         if (stage === "body" || stage === "body-timeout") {

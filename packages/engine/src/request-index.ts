@@ -7,10 +7,7 @@
 // outlives the request. A request without a usable id gets no index entry.
 import { codedError, type Request, type Storage } from "@vault-plugin-ai/sdk";
 import { ProviderError } from "./providers/http.ts";
-import type { LiteLLMClient } from "./providers/litellm/client.ts";
-import type { OpenAIAdminClient } from "./providers/openai/client.ts";
-import type { OpenRouterClient } from "./providers/openrouter/client.ts";
-import { connection, type EngineBackend } from "./state.ts";
+import { providerConnection, type EngineBackend } from "./state.ts";
 import {
   forgetIssuedAccount,
   readIssuedRequest,
@@ -79,18 +76,18 @@ export async function undoEarlierIssuance(backend: EngineBackend, storage: Stora
   const { entry } = earlier;
   let outcome: "deleted" | "already-gone";
   try {
-    const c = await connection(backend, storage, entry.connection);
-    if (c.config.provider !== entry.provider) throw new Error(`connection "${entry.connection}" is now a ${c.config.provider} connection, not ${entry.provider}`);
     switch (entry.provider) {
-      case "openai":
+      case "openai": {
+        const { client } = await providerConnection(backend, storage, entry.connection, "openai");
         if (!entry.project_id) throw new Error("the index entry names no project");
-        outcome = await (c.client as OpenAIAdminClient).deleteServiceAccount(entry.project_id, entry.key_id);
+        outcome = await client.deleteServiceAccount(entry.project_id, entry.key_id);
         break;
+      }
       case "litellm":
-        outcome = await (c.client as LiteLLMClient).deleteKey(entry.key_id);
+        outcome = await (await providerConnection(backend, storage, entry.connection, "litellm")).client.deleteKey(entry.key_id);
         break;
       case "openrouter":
-        outcome = await (c.client as OpenRouterClient).deleteKey(entry.key_id);
+        outcome = await (await providerConnection(backend, storage, entry.connection, "openrouter")).client.deleteKey(entry.key_id);
         break;
     }
   } catch (err) {

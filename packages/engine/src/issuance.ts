@@ -7,9 +7,9 @@
 import { deleteWal, putWal, type Request } from "@vault-plugin-ai/sdk";
 import { describeProviderFailure } from "./connection-config.ts";
 import { providerRefused } from "./providers/http.ts";
-import { findEarlierIssuance, forgetIssuance, rememberIssuance, requestSlot, undoEarlierIssuance, type RequestSlot } from "./request-index.ts";
+import { findEarlierIssuance, forgetIssuedKey, rememberIssuance, requestSlot, undoEarlierIssuance, type RequestSlot } from "./request-index.ts";
 import type { EngineBackend } from "./state.ts";
-import { forgetIssuedAccount, recordIssuedAccount, type IssuedAccount, type Provider } from "./storage.ts";
+import { recordIssuedAccount, type IssuedAccount, type Provider } from "./storage.ts";
 
 export interface DurableIssuance<Limits, Created> {
   provider: Provider;
@@ -71,7 +71,7 @@ export async function issueDurably<Limits, Created>(backend: EngineBackend, requ
     // without the WAL entry gone, a later rollback would delete it under a
     // live lease. Better to give it up now.
     await issuance.deleteKey(created).catch(() => undefined);
-    await Promise.all([forgetIssuedAccount(request.storage, id), forgetIssuance(request.storage, slot)]).catch(() => undefined);
+    await forgetIssuedKey(request.storage, id, slot?.key).catch(() => undefined);
     throw err;
   }
   backend.state.metrics.inc("ai_secrets_keys_issued_total", "Keys issued.", { provider, role: roleName });

@@ -97,7 +97,7 @@ export async function undoEarlierIssuance(backend: EngineBackend, storage: Stora
       `the key was not issued: this request was sent again after its first answer was lost, and the key its first attempt made could not be deleted: ${(err as Error).message}`,
     );
   }
-  await Promise.all([forgetIssuedAccount(storage, entry.key_id), storage.delete(earlier.key)]);
+  await forgetIssuedKey(storage, entry.key_id, earlier.key);
   backend.state.metrics.inc("ai_secrets_lost_answers_undone_total", "Keys of a request's first attempt whose answer was lost, deleted when the server sent the request again.", { provider: entry.provider, outcome });
   backend.logger.warn("deleted the key of a request's first attempt, whose answer was lost; issuing a new one", { provider: entry.provider, key_id: entry.key_id, outcome });
 }
@@ -106,16 +106,17 @@ export function rememberIssuance(storage: Storage, slot: RequestSlot | undefined
   return slot ? writeIssuedRequest(storage, slot.key, { ...entry, created_at: Math.floor(nowMs / 1000) }) : Promise.resolve();
 }
 
-export function forgetIssuance(storage: Storage, slot: RequestSlot | undefined): Promise<void> {
-  return slot ? storage.delete(slot.key) : Promise.resolve();
-}
-
-/** On revoke: the lease's index entry, if it has one (leases issued before the index have none). */
-export function forgetIssuanceOfLease(storage: Storage, internal: Record<string, unknown>): Promise<void> {
+/** The index entry a lease's internal data names, if any (leases issued before the index have none). */
+export function indexKeyOfLease(internal: Record<string, unknown>): string | undefined {
   const id = internal["request_id"];
   const bucket = internal["request_bucket"];
-  if (typeof id !== "string" || !USABLE_ID.test(id) || typeof bucket !== "number" || !Number.isInteger(bucket)) return Promise.resolve();
-  return storage.delete(requestKey(bucket, id));
+  if (typeof id !== "string" || !USABLE_ID.test(id) || typeof bucket !== "number" || !Number.isInteger(bucket)) return undefined;
+  return requestKey(bucket, id);
+}
+
+/** A key's issued record and its request's index entry, both gone: when its lease is revoked, or its issuance undone. */
+export async function forgetIssuedKey(storage: Storage, keyId: string, indexKey: string | undefined): Promise<void> {
+  await Promise.all([forgetIssuedAccount(storage, keyId), ...(indexKey === undefined ? [] : [storage.delete(indexKey)])]);
 }
 
 /**

@@ -5,8 +5,8 @@ import { leaseCallFailed } from "./connection-config.ts";
 import { renewalTtl } from "./lease-renewal.ts";
 import { litellmClient } from "./issue-litellm.ts";
 import type { EngineBackend } from "./state.ts";
-import { forgetIssuanceOfLease } from "./request-index.ts";
-import { DEFAULT_CONNECTION, forgetIssuedAccount } from "./storage.ts";
+import { forgetIssuedKey, indexKeyOfLease } from "./request-index.ts";
+import { DEFAULT_CONNECTION } from "./storage.ts";
 
 export const LITELLM_SECRET_TYPE = "litellm_key";
 
@@ -39,7 +39,7 @@ export const litellmKeySecret: SecretType<EngineBackend> = {
     } catch (err) {
       throw leaseCallFailed(err, "the key was not deleted");
     }
-    await Promise.all([forgetIssuedAccount(request.storage, token), forgetIssuanceOfLease(request.storage, internal)]);
+    await forgetIssuedKey(request.storage, token, indexKeyOfLease(internal));
     backend.state.metrics.inc("ai_secrets_leases_revoked_total", "Leases revoked (the key deleted at the provider).", { provider: "litellm", role: roleName, outcome });
     return undefined;
   },

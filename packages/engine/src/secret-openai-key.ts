@@ -5,8 +5,8 @@ import type { SecretType } from "@vault-plugin-ai/sdk";
 import { leaseCallFailed } from "./connection-config.ts";
 import { renewalTtl } from "./lease-renewal.ts";
 import { openAIConnection, type EngineBackend } from "./state.ts";
-import { forgetIssuanceOfLease } from "./request-index.ts";
-import { DEFAULT_CONNECTION, forgetIssuedAccount } from "./storage.ts";
+import { forgetIssuedKey, indexKeyOfLease } from "./request-index.ts";
+import { DEFAULT_CONNECTION } from "./storage.ts";
 
 export const OPENAI_SECRET_TYPE = "openai_api_key";
 
@@ -34,7 +34,7 @@ export const openAIKeySecret: SecretType<EngineBackend> = {
     } catch (err) {
       throw leaseCallFailed(err, "the key was not deleted");
     }
-    await Promise.all([forgetIssuedAccount(request.storage, serviceAccountId), forgetIssuanceOfLease(request.storage, internal)]);
+    await forgetIssuedKey(request.storage, serviceAccountId, indexKeyOfLease(internal));
     backend.state.metrics.inc("ai_secrets_leases_revoked_total", "Leases revoked (the key deleted at the provider).", { provider: "openai", role: roleName, outcome });
     backend.logger.info("revoked OpenAI service account", { project_id: projectId, service_account_id: serviceAccountId, outcome });
     return undefined;

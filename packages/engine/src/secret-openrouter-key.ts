@@ -6,8 +6,8 @@ import { leaseCallFailed } from "./connection-config.ts";
 import { renewalTtl } from "./lease-renewal.ts";
 import { openrouterClient } from "./issue-openrouter.ts";
 import type { EngineBackend } from "./state.ts";
-import { forgetIssuanceOfLease } from "./request-index.ts";
-import { DEFAULT_CONNECTION, forgetIssuedAccount } from "./storage.ts";
+import { forgetIssuedKey, indexKeyOfLease } from "./request-index.ts";
+import { DEFAULT_CONNECTION } from "./storage.ts";
 
 export const OPENROUTER_SECRET_TYPE = "openrouter_key";
 
@@ -32,7 +32,7 @@ export const openrouterKeySecret: SecretType<EngineBackend> = {
     } catch (err) {
       throw leaseCallFailed(err, "the key was not deleted");
     }
-    await Promise.all([forgetIssuedAccount(request.storage, hash), forgetIssuanceOfLease(request.storage, internal)]);
+    await forgetIssuedKey(request.storage, hash, indexKeyOfLease(internal));
     backend.state.metrics.inc("ai_secrets_leases_revoked_total", "Leases revoked (the key deleted at the provider).", { provider: "openrouter", role: roleName, outcome });
     return undefined;
   },

@@ -92,7 +92,8 @@ function entityValue(entity: IdentityEntity, selector: string): string {
 }
 
 function timeValue(selector: string, now: Date): string {
-  const [what, operator, operand] = [selector.split(".")[0], selector.split(".")[1], selector.split(".").slice(2).join(".")];
+  const [what, operator, ...rest] = selector.split(".");
+  const operand = rest.join(".");
   if (what !== "now") throw invalid(`invalid time selector "${what}"`);
   const seconds = Math.floor(now.getTime() / 1000);
   if (operator === undefined) return String(seconds);
